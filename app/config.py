@@ -1,0 +1,78 @@
+"""One typed settings object, read from WATCHFLOOR_* environment variables (and .env)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; invalid values stop start-up with a message naming the variable."""
+
+    model_config = SettingsConfigDict(env_prefix="WATCHFLOOR_", env_file=".env", extra="ignore")
+
+    database_url: str = Field("sqlite:///var/watchfloor.db", description="SQLAlchemy URL; SQLite file or PostgreSQL")
+    indicators_path: Path = Field(Path("indicators"), description="folder of the indicator library (YAML)")
+    feeds_path: Path = Field(Path("feeds"), description="folder of the feed catalog (catalog.yaml, samples/)")
+    var_path: Path = Field(Path("var"), description="folder for local state: SQLite file, generated secret")
+    secret_key: SecretStr | None = Field(None, description="signs sessions and links; generated into var/ if unset")
+    base_url: str = Field("http://127.0.0.1:8000", description="public URL, used in emails and links")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+    poll_interval: int = Field(900, ge=30, description="default seconds between polls of a feed")
+    poll_timeout: float = Field(20.0, gt=0, description="seconds before a feed request is abandoned")
+    poll_max_bytes: int = Field(5_000_000, ge=1024, description="largest feed body accepted")
+    poll_max_redirects: int = Field(5, ge=0, le=20)
+    poll_per_host: int = Field(2, ge=1, description="concurrent requests to one host")
+    poll_batch: int = Field(20, ge=1, description="feeds claimed per poll tick")
+    user_agent: str = "Watchfloor/0.1 (+https://github.com/watchfloor/watchfloor)"
+
+    tick_seconds: int = Field(10, ge=1, description="how often the scheduler looks for due work")
+    match_batch: int = Field(200, ge=1, description="items matched per tick")
+    lease_seconds: int = Field(300, ge=10, description="how long a claimed unit of work stays claimed")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, v: str) -> str:
+        if not v.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        if v.startswith("postgresql://"):
+            v = "postgresql+psycopg://" + v[len("postgresql://"):]
+        return v
+
+    def secret(self) -> str:
+        """The signing secret: configured, or generated once and kept in var/secret_key."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.var_path / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+class SettingsError(RuntimeError):
+    """Raised with a readable message when the environment holds invalid settings."""
+
+
+def load_settings(**overrides) -> Settings:
+    """Build Settings, turning pydantic's error into one line per bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        lines = [
+            f"  WATCHFLOOR_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in e.errors()
+        ]
+        raise SettingsError("invalid settings:\n" + "\n".join(lines)) from None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own with load_settings)."""
+    return load_settings()

@@ -1,0 +1,121 @@
+"""Turns a validated Library into rule objects sharing one automaton."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from app.matching.loader import Library, LibraryError, LibraryProblem
+from app.matching.matcher import Automaton, Scan, scan_item
+from app.matching.rules import REGISTRY, Rule, WindowRule
+from app.matching.rules.base import GroupSpec
+from app.matching.schema import Entity
+
+
+@dataclass(frozen=True)
+class AliasAddition:
+    """An alias or entity added by an officer at run time (stored in the database)."""
+
+    entity_id: str
+    name: str
+    alias: str
+    roles: tuple[str, ...] = ()
+
+
+class CompiledLibrary:
+    """Everything matching needs, built once per library version."""
+
+    def __init__(self, library: Library, additions: list[AliasAddition] = ()) -> None:
+        self.library = library
+        self.entities: dict[str, Entity] = dict(library.entities)
+        self.alias_owner: dict[str, str] = {}
+        self.automaton = Automaton()
+        self._entity_watchers: dict[str, set[str]] = defaultdict(set)
+        self._term_watchers: dict[str, set[str]] = defaultdict(set)
+        for add in additions:
+            if add.entity_id not in self.entities:
+                self.entities[add.entity_id] = Entity(
+                    id=add.entity_id, name=add.name, type="group", roles=list(add.roles) or ["proxy-group"],
+                    source="added by an officer", aliases=[add.alias])
+            else:
+                ent = self.entities[add.entity_id]
+                self.entities[add.entity_id] = ent.model_copy(update={"aliases": [*ent.aliases, add.alias]})
+        self.role_index: dict[str, set[str]] = defaultdict(set)
+        for ent in self.entities.values():
+            for r in ent.roles:
+                self.role_index[r].add(ent.id)
+            for alias in {ent.name, *ent.aliases}:
+                self.alias_owner.setdefault(alias, ent.id)
+                self.automaton.add_alias(alias, ent.id)
+        self.version = library.version + (f"+{len(additions)}" if additions else "")
+        self.rules: dict[str, Rule] = {}
+        problems = []
+        for ind in library.indicators.values():
+            if ind.enabled:
+                rule = REGISTRY[ind.kind](ind)
+                self.rules[ind.id] = rule
+                try:
+                    rule.compile(self)
+                except ValueError as e:
+                    problems.append(LibraryProblem(library.files.get(ind.id, ind.id), None, "terms", str(e)))
+        if problems:
+            raise LibraryError(problems)
+        self.automaton.build()
+        self.item_rules = [r for r in self.rules.values() if r.kind in ("match", "quantity", "new_entity")]
+        self.calendar_rules = [r for r in self.rules.values() if r.kind == "calendar"]
+        self.window_rules = _topological([r for r in self.rules.values() if r.windowed], self)
+
+    def entities_with_roles(self, roles: set[str]) -> frozenset[str]:
+        return frozenset(e for r in roles for e in self.role_index.get(r, ()))
+
+    def watch_entities(self, indicator_id: str, entity_ids) -> None:
+        for e in entity_ids:
+            self._entity_watchers[e].add(indicator_id)
+
+    def compile_group(self, indicator_id: str, terms: list[str]) -> GroupSpec:
+        """Register a group's terms; `@role:X` and `@entity:Y` stand for gazetteer aliases."""
+        keys, ents = set(), set()
+        for t in terms:
+            if t.startswith("@terms:"):
+                sub = self.compile_group(indicator_id, self.library.vocabulary[t[7:]])
+                keys |= sub.keys
+                ents |= sub.entities
+            elif t.startswith("@role:"):
+                ents |= self.role_index.get(t[6:], set())
+            elif t.startswith("@entity:"):
+                ents.add(t[8:])
+            else:
+                key = self.automaton.add_term(t)
+                keys.add(key)
+                self._term_watchers[key].add(indicator_id)
+        self.watch_entities(indicator_id, ents)
+        return GroupSpec(frozenset(keys), frozenset(ents))
+
+    def scan(self, title: str, summary: str, content: str) -> Scan:
+        return scan_item(self.automaton, title, summary, content)
+
+    def candidates(self, scan: Scan) -> set[str]:
+        """Indicators at least one of whose terms or entities occurred: the only ones worth evaluating."""
+        out: set[str] = set()
+        for k in scan.terms:
+            out |= self._term_watchers.get(k, set())
+        for e in scan.entities:
+            out |= self._entity_watchers.get(e, set())
+        return out
+
+
+def _topological(rules: list[WindowRule], lib: CompiledLibrary) -> list[WindowRule]:
+    """Windowed rules ordered so a rule is evaluated after the windowed rules it depends on."""
+    deps = {r.id: r.depends_on(lib) for r in rules}
+    ordered: list[WindowRule] = []
+    done: set[str] = set()
+    pending = list(rules)
+    while pending:
+        ready = [r for r in pending if not (deps[r.id] & {p.id for p in pending if p is not r})]
+        if not ready:  # a cycle: keep file order rather than loop
+            ready = pending[:1]
+        for r in ready:
+            ordered.append(r)
+            done.add(r.id)
+            pending.remove(r)
+    return ordered

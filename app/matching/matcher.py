@@ -1,0 +1,159 @@
+"""One Aho-Corasick automaton over every term and alias of the library; one pass per item."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import ahocorasick
+
+from app.matching.normalize import has_arabic, normalize, normalize_with_offsets
+
+FIELDS = ("title", "summary", "content")
+# Arabic attaches conjunctions (و ف), prepositions (ب ل ك) and the article (ال) to the word.
+_AR_PREFIXES = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل")
+_AR_ARTICLE_PREFIXES = ("", "و", "ف", "ب", "ك", "وب", "فب")
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """Where a term occurred: field index and character offsets in that field's folded text."""
+
+    field: int
+    start: int
+    end: int
+
+
+def term_key(term: str) -> str:
+    """Canonical key of a literal term: its folded form, with a trailing * kept for prefix terms."""
+    core = normalize(term.rstrip("*")).strip()
+    return core + "*" if term.endswith("*") else core
+
+
+def _patterns(key: str) -> list[str]:
+    core = key.rstrip("*")
+    if has_arabic(core):
+        # Arabic terms match with attached proclitics and any suffix (no right boundary)
+        if core.startswith("ال"):
+            stem = core[2:]
+            return sorted({f" {p}{core}" for p in _AR_ARTICLE_PREFIXES} | {f" لل{stem}", f" ولل{stem}", f" فلل{stem}"})
+        forms = {f" {p}{core}" for p in _AR_PREFIXES}
+        forms |= {f" {p}ال{core}" for p in _AR_ARTICLE_PREFIXES} | {f" لل{core}", f" ولل{core}"}
+        return sorted(forms)
+    if key.endswith("*"):
+        return [f" {core}"]
+    # the apostrophe of a possessive folds away ("Sadr's" -> "sadrs"), so a name also matches with -s
+    return [f" {core} ", f" {core}s "]
+
+
+def _word_end(text: str, i: int) -> int:
+    stop = text.find(" ", i)
+    newline = text.find("\n", i)
+    if newline != -1 and (stop == -1 or newline < stop):
+        stop = newline
+    return len(text) if stop == -1 else stop
+
+
+class Automaton:
+    """Compiled patterns: literal term keys and gazetteer aliases, each pattern mapped to what it means."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
+        self._auto = ahocorasick.Automaton()
+
+    def add_term(self, term: str) -> str:
+        if "*" in term.rstrip("*"):
+            raise ValueError(f"term {term!r}: * is only allowed at the end of a term")
+        key = term_key(term)
+        if not key.rstrip("*"):
+            raise ValueError(f"term {term!r} has no letters or digits")
+        for p in _patterns(key):
+            self._values[p][0].add(key)
+        return key
+
+    def add_alias(self, alias: str, entity_id: str) -> None:
+        key = term_key(alias.rstrip("*"))
+        if not key:
+            raise ValueError(f"alias {alias!r} of {entity_id} has no letters or digits")
+        for p in _patterns(key):
+            self._values[p][1].add(entity_id)
+
+    def build(self) -> None:
+        for pattern, (keys, entities) in self._values.items():
+            self._auto.add_word(pattern, (len(pattern), tuple(sorted(keys)), tuple(sorted(entities))))
+        if len(self._auto):
+            self._auto.make_automaton()
+
+    def __len__(self) -> int:
+        return len(self._auto)
+
+    def scan(self, text: str):
+        """Yield (start, end, term keys, entity ids) for every pattern occurrence in folded text."""
+        if not len(self._auto):
+            return
+        for end, (length, keys, entities) in self._auto.iter(text):
+            start = end - length + 2  # skip the leading space of the pattern
+            # a padded pattern ends on the separating space; a prefix pattern runs on to the word's end
+            stop = end if text[end] == " " else _word_end(text, end)
+            yield start, stop, keys, entities
+
+
+@dataclass
+class Scan:
+    """What one pass found in one item, plus lazily built quotes of the original text."""
+
+    originals: tuple[str, str, str]
+    texts: tuple[str, str, str]
+    terms: dict[str, list[Span]] = field(default_factory=lambda: defaultdict(list))
+    entities: dict[str, list[Span]] = field(default_factory=lambda: defaultdict(list))
+    _offsets: dict[int, list[int]] = field(default_factory=dict)
+
+    def word_index(self, span: Span) -> int:
+        return self.texts[span.field].count(" ", 0, span.start)
+
+    def _origin(self, f: int) -> list[int]:
+        if f not in self._offsets:
+            folded, origin = normalize_with_offsets(self.originals[f])
+            self._offsets[f] = origin if folded == self.texts[f] else []
+        return self._offsets[f]
+
+    def source_range(self, span: Span) -> tuple[int, int] | None:
+        """The span's offsets in the original (unfolded) field text, when they can be mapped."""
+        origin = self._origin(span.field)
+        if not origin:
+            return None
+        return origin[span.start], origin[span.end - 1] + 1
+
+    def quote(self, span: Span) -> str:
+        """The original words of a span (folded words when the mapping is unavailable)."""
+        rng = self.source_range(span)
+        if rng is None:
+            return self.texts[span.field][span.start : span.end]
+        return self.originals[span.field][rng[0] : rng[1]]
+
+    def snippet(self, span: Span, width: int = 110) -> str:
+        """Original text around a span, for showing a hit's evidence."""
+        text = self.originals[span.field]
+        rng = self.source_range(span)
+        if rng is None:
+            return self.texts[span.field].strip()[: 2 * width]
+        lo, hi = max(0, rng[0] - width), min(len(text), rng[1] + width)
+        return ("…" if lo else "") + text[lo:hi].strip() + ("…" if hi < len(text) else "")
+
+
+def scan_item(automaton: Automaton, title: str, summary: str, content: str) -> Scan:
+    """Fold the three fields and run the automaton once over them."""
+    originals = (title or "", summary or "", content or "")
+    texts = tuple(normalize(t) for t in originals)
+    result = Scan(originals, texts)  # type: ignore[arg-type]
+    joined = "\n".join(texts)
+    bounds = (len(texts[0]) + 1, len(texts[0]) + len(texts[1]) + 2)
+    for start, end, keys, entities in automaton.scan(joined):
+        f = 0 if start < bounds[0] else 1 if start < bounds[1] else 2
+        base = 0 if f == 0 else bounds[f - 1]
+        span = Span(f, start - base, end - base)
+        for k in keys:
+            result.terms[k].append(span)
+        for e in entities:
+            result.entities[e].append(span)
+    return result

@@ -1,0 +1,161 @@
+"""The interface every rule kind implements, the registry that maps `kind` to a class, and Firing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from app.matching.matcher import FIELDS, Scan, Span
+from app.matching.schema import SEVERITIES, Clause
+
+if TYPE_CHECKING:
+    from app.matching.compiler import CompiledLibrary
+    from app.matching.store import Store
+
+REGISTRY: dict[str, type[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator: make a rule kind available to indicator files by its `kind` name."""
+    REGISTRY[cls.kind] = cls
+    return cls
+
+
+@dataclass
+class Firing:
+    """One firing of an indicator, before it is stored as a Hit."""
+
+    indicator_id: str
+    kind: str
+    at: datetime
+    severity: str
+    item_ids: list = field(default_factory=list)
+    evidence: dict = field(default_factory=dict)
+
+    def raise_severity(self, steps: int, reason: dict) -> None:
+        i = min(SEVERITIES.index(self.severity) + steps, len(SEVERITIES) - 1)
+        self.severity = SEVERITIES[i]
+        self.evidence.setdefault("modifiers", []).append(reason)
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """What rules see of an item: its id, event time and the automaton's scan."""
+
+    id: object
+    published: datetime
+    scan: Scan
+
+
+class Rule:
+    """Base of all kinds: holds the validated spec; compile() registers its terms with the library."""
+
+    kind: ClassVar[str]
+    windowed: ClassVar[bool] = False
+
+    def __init__(self, spec) -> None:
+        self.spec = spec
+        self.id: str = spec.id
+
+    def compile(self, lib: CompiledLibrary) -> None:
+        """Register terms with the shared automaton (kinds without terms have nothing to do)."""
+
+    def firing(self, at: datetime, item_ids: list, evidence: dict) -> Firing:
+        return Firing(self.id, self.kind, at, self.spec.severity, list(item_ids), evidence)
+
+
+class ItemRule(Rule):
+    """A per-item kind: decides from one item's scan alone, never touches stored hits."""
+
+    def evaluate(self, item: ItemView, store: Store) -> Firing | None:
+        raise NotImplementedError
+
+
+class WindowRule(Rule):
+    """A windowed kind: decides over stored hits in event-time windows, with persisted episode state."""
+
+    windowed = True
+
+    def depends_on(self, lib: CompiledLibrary) -> set[str]:
+        """Indicator ids whose new hits make this rule worth re-evaluating."""
+        return set()
+
+    def on_item(self, item: ItemView, store: Store) -> bool:
+        """Record what this item contributes (e.g. observations); True when evaluation is due."""
+        return False
+
+    def evaluate(self, at: datetime, store: Store) -> Firing | None:
+        raise NotImplementedError
+
+    # episode bookkeeping shared by windowed kinds ("fires once per episode")
+    def _episode(self, store: Store, key: str = "episode") -> dict:
+        return store.get_state(self.id, key) or {"open": False}
+
+    def _set_episode(self, store: Store, value: dict, key: str = "episode") -> None:
+        store.set_state(self.id, key, value)
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """A named term group compiled: literal term keys and gazetteer entity ids."""
+
+    keys: frozenset[str]
+    entities: frozenset[str]
+
+
+class TermRule(ItemRule):
+    """Shared by kinds with term groups: compiles groups and evaluates when/unless clauses."""
+
+    def compile(self, lib: CompiledLibrary) -> None:
+        self.groups: dict[str, GroupSpec] = {
+            name: lib.compile_group(self.id, terms) for name, terms in self.spec.terms.items()
+        }
+        self.field_idx = frozenset(FIELDS.index(f) for f in self.spec.fields)
+
+    def spans(self, scan: Scan, group: str) -> list[Span]:
+        g = self.groups[group]
+        out = [s for k in g.keys for s in scan.terms.get(k, ())]
+        out += [s for e in g.entities for s in scan.entities.get(e, ())]
+        return sorted(s for s in out if s.field in self.field_idx)
+
+    def _near(self, scan: Scan, a: list[Span], b: list[Span], within: int) -> bool:
+        wa = [(s.field, scan.word_index(s)) for s in a]
+        wb = [(s.field, scan.word_index(s)) for s in b]
+        return any(fa == fb and abs(ia - ib) <= within for fa, ia in wa for fb, ib in wb)
+
+    def clause_holds(self, scan: Scan, clause: Clause, cache: dict[str, list[Span]]) -> bool:
+        def sp(g: str) -> list[Span]:
+            if g not in cache:
+                cache[g] = self.spans(scan, g)
+            return cache[g]
+
+        if any(not sp(g) for g in clause.all):
+            return False
+        if clause.any and not any(sp(g) for g in clause.any):
+            return False
+        if any(sp(g) for g in clause.none):
+            return False
+        return all(self._near(scan, sp(n.groups[0]), sp(n.groups[1]), n.within) for n in clause.near)
+
+    def conditions(self, scan: Scan) -> tuple[bool, dict[str, list[Span]]]:
+        """Whether the indicator's clauses hold on this scan, and the spans of the groups it looked at."""
+        cache: dict[str, list[Span]] = {}
+        if any(self.spans(scan, g) for g in self.spec.unless):
+            return False, cache
+        if not self.spec.when:
+            return True, cache
+        return any(self.clause_holds(scan, c, cache) for c in self.spec.when), cache
+
+    def evidence(self, scan: Scan, spans: dict[str, list[Span]]) -> dict:
+        """Matched terms per group, their offsets in the original text, and a snippet."""
+        found = {g: s for g, s in spans.items() if s and g not in self.spec.unless}
+        terms = {g: sorted({scan.quote(x) for x in s}) for g, s in found.items()}
+        offsets = []
+        for g, ss in found.items():
+            for s in ss[:5]:
+                rng = scan.source_range(s)
+                if rng:
+                    offsets.append({"group": g, "field": FIELDS[s.field], "start": rng[0], "end": rng[1]})
+        first = min((s for ss in found.values() for s in ss), default=None)
+        return {"terms": terms, "offsets": offsets, "snippet": scan.snippet(first) if first else ""}

@@ -1,0 +1,109 @@
+"""`new_entity`: a militia name nobody has seen — not in the gazetteer, not sighted before."""
+
+from __future__ import annotations
+
+import re
+
+from app.matching.matcher import FIELDS, Span
+from app.matching.names import Candidate, Resolver, fold_name, name_after, name_before
+from app.matching.normalize import normalize
+from app.matching.rules.base import Firing, ItemView, TermRule, register
+
+_HEAD_TOKEN = re.compile(r"[^\W\d_][\w'’ʿʾ`‘]*", re.UNICODE)
+# cues after which the name follows; every other cue has the name before it (", a little-known group")
+_BEFORE_WORDS = ("little known", "claimed", "claims", "claim", "تبنت", "تتبنى", "أعلنت مسؤوليتها")
+
+
+@register
+class NewEntityRule(TermRule):
+    kind = "new_entity"
+
+    def compile(self, lib) -> None:
+        super().compile(lib)
+        self.lib = lib
+        self.heads = {normalize(h).strip() for h in self.spec.head_nouns}
+        self.cues = lib.compile_group(self.id, self.spec.cues)
+        self.head_group = lib.compile_group(self.id, self.spec.head_nouns)
+        self.not_after = {normalize(w).strip() for w in self.spec.not_after}
+
+    def resolver(self, store) -> Resolver:
+        """Known names: gazetteer aliases (with officer additions) and every earlier sighting."""
+        names = dict(self.lib.alias_owner)
+        for s in store.sightings(self.id):
+            names.setdefault(s["name"], f"sighting:{s['norm']}")
+        return Resolver(names, self.spec.fuzzy_threshold)
+
+    def candidates(self, item: ItemView) -> list[Candidate]:
+        scan = item.scan
+        found: list[Candidate] = []
+        for k in self.cues.keys:
+            for span in scan.terms.get(k, ()):
+                if span.field not in self.field_idx or self._blocked(scan, span):
+                    continue
+                rng = scan.source_range(span)
+                if rng is None:
+                    continue
+                text = scan.originals[span.field]
+                before = k.rstrip("*").startswith(_BEFORE_WORDS) or k.rstrip("*") in _BEFORE_WORDS
+                got = name_before(text, rng[0]) if before else name_after(text, rng[1])
+                if got:
+                    found.append(Candidate(got[0], f"cue: {scan.quote(span)}", span.field, got[1], got[2]))
+        for f in sorted(self.field_idx):
+            text = scan.originals[f]
+            if not any(s.field == f for k in self.head_group.keys for s in scan.terms.get(k, ())):
+                continue
+            for m in _HEAD_TOKEN.finditer(text):
+                tok = m.group(0)
+                if normalize(tok).strip() not in self.heads or not (tok[0].isupper() or not tok[0].isascii()):
+                    continue
+                got = name_after(text, m.start())
+                if got and len(got[0].split()) >= 2:
+                    found.append(Candidate(got[0], f"head noun: {tok}", f, got[1], got[2]))
+        return _dedupe(found)
+
+    def _blocked(self, scan, span: Span) -> bool:
+        words = scan.texts[span.field][: span.start].split()[-3:]
+        return any(w in self.not_after for w in words)
+
+    def evaluate(self, item: ItemView, store) -> Firing | None:
+        scan = item.scan
+        if not any(scan.terms.get(k) for k in (*self.cues.keys, *self.head_group.keys)):
+            return None
+        ok, spans = self.conditions(scan)
+        if not ok:
+            return None
+        resolver = None
+        new = []
+        for c in self.candidates(item):
+            resolver = resolver or self.resolver(store)
+            known = resolver.resolve(c.name)
+            if known:
+                owner, how = known
+                if owner.startswith("sighting:"):
+                    store.touch_sighting(self.id, owner[len("sighting:") :], item.published)
+                continue
+            store.add_sighting(self.id, c.name, fold_name(c.name), item.id, item.published)
+            resolver.add(c.name, f"sighting:{fold_name(c.name)}")
+            new.append(c)
+        if not new:
+            return None
+        evidence = self.evidence(scan, spans)
+        evidence["names"] = [{"name": c.name, "found_by": c.how, "field": FIELDS[c.field],
+                              "start": c.start, "end": c.end} for c in new]
+        first = new[0]
+        text = scan.originals[first.field]
+        lo, hi = max(0, first.start - 110), min(len(text), first.end + 110)
+        evidence["snippet"] = ("…" if lo else "") + text[lo:hi].strip() + ("…" if hi < len(text) else "")
+        return self.firing(item.published, [item.id], evidence)
+
+
+def _dedupe(cands: list[Candidate]) -> list[Candidate]:
+    """One candidate per name; a name contained in a longer candidate at the same place is dropped."""
+    out: list[Candidate] = []
+    for c in sorted(cands, key=lambda c: -(c.end - c.start)):
+        if any(o.field == c.field and o.start <= c.start and c.end <= o.end for o in out):
+            continue
+        if any(fold_name(o.name) == fold_name(c.name) for o in out):
+            continue
+        out.append(c)
+    return out

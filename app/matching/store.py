@@ -1,0 +1,155 @@
+"""The one query module windowed rules read through, and its in-memory implementation (backtests).
+
+The live implementation over the service database is app.matching.sqlstore.SqlStore; both
+answer the same questions, so a backtest reproduces what live running would have done.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Protocol
+
+
+class Store(Protocol):
+    """Stored hits, observations, rule state and sightings, queried by event-time windows."""
+
+    def add_hit(self, firing) -> object: ...
+    def hits(self, indicator_ids: set[str], since: datetime, until: datetime) -> list[tuple[datetime, list]]: ...
+    def count_hits(self, indicator_ids: set[str], since: datetime, until: datetime) -> int: ...
+    def last_hit_at(self, indicator_ids: set[str], until: datetime) -> datetime | None: ...
+    def distinct_indicators(self, indicator_ids: set[str], since: datetime, until: datetime) -> dict[str, list]: ...
+    def add_observation(self, indicator_id: str, topic: str, key: str, item_id, at: datetime) -> None: ...
+    def observation_keys(self, indicator_id: str, topic: str, since: datetime, until: datetime) -> dict: ...
+    def get_state(self, indicator_id: str, key: str) -> dict | None: ...
+    def set_state(self, indicator_id: str, key: str, value: dict) -> None: ...
+    def sightings(self, indicator_id: str) -> list[dict]: ...
+    def add_sighting(self, indicator_id: str, name: str, norm: str, item_id, at: datetime) -> None: ...
+    def touch_sighting(self, indicator_id: str, norm: str, at: datetime) -> None: ...
+    def observed_since(self) -> datetime | None: ...
+    def items_between(self, since: datetime, until: datetime) -> int: ...
+    def record_level(self, change) -> None: ...
+
+
+class MemoryStore:
+    """Store for backtests: windows are (since, until]; data older than `horizon` is pruned.
+
+    Memory stays flat in the stream's length because nothing older than the longest window is kept.
+    """
+
+    def __init__(self, horizon: timedelta = timedelta(days=120)) -> None:
+        self.horizon = horizon
+        self._hits: dict[str, list[tuple[datetime, int, list]]] = defaultdict(list)
+        self._obs: dict[tuple[str, str], list[tuple[datetime, str, object]]] = defaultdict(list)
+        self._state: dict[tuple[str, str], dict] = {}
+        self._sightings: dict[str, dict[str, dict]] = defaultdict(dict)
+        self._items: list[datetime] = []
+        self._first_item: datetime | None = None
+        self._seq = 0
+        self.levels: list = []
+
+    # items ------------------------------------------------------------------------------------
+    def record_item(self, at: datetime) -> None:
+        if self._first_item is None or at < self._first_item:
+            self._first_item = at
+        if not self._items or at >= self._items[-1]:
+            self._items.append(at)
+        else:
+            bisect.insort(self._items, at)
+
+    def observed_since(self) -> datetime | None:
+        return self._first_item
+
+    def items_between(self, since: datetime, until: datetime) -> int:
+        return bisect.bisect_right(self._items, until) - bisect.bisect_right(self._items, since)
+
+    # hits -------------------------------------------------------------------------------------
+    def add_hit(self, firing) -> int:
+        self._seq += 1
+        rows = self._hits[firing.indicator_id]
+        entry = (firing.at, self._seq, list(firing.item_ids))
+        if not rows or firing.at >= rows[-1][0]:
+            rows.append(entry)
+        else:
+            bisect.insort(rows, entry, key=lambda r: (r[0], r[1]))
+        return self._seq
+
+    def _window(self, rows, since, until):
+        lo = bisect.bisect_right(rows, since, key=lambda r: r[0])
+        hi = bisect.bisect_right(rows, until, key=lambda r: r[0])
+        return rows[lo:hi]
+
+    def hits(self, indicator_ids, since, until):
+        out = [(r[0], r[2]) for i in indicator_ids for r in self._window(self._hits.get(i, []), since, until)]
+        return sorted(out, key=lambda r: r[0])
+
+    def count_hits(self, indicator_ids, since, until) -> int:
+        return sum(len(self._window(self._hits.get(i, []), since, until)) for i in indicator_ids)
+
+    def last_hit_at(self, indicator_ids, until):
+        best = None
+        for i in indicator_ids:
+            rows = self._hits.get(i, [])
+            k = bisect.bisect_right(rows, until, key=lambda r: r[0])
+            if k and (best is None or rows[k - 1][0] > best):
+                best = rows[k - 1][0]
+        return best
+
+    def distinct_indicators(self, indicator_ids, since, until):
+        out = {}
+        for i in indicator_ids:
+            rows = self._window(self._hits.get(i, []), since, until)
+            if rows:
+                out[i] = [x for r in rows for x in r[2]]
+        return out
+
+    # observations -----------------------------------------------------------------------------
+    def add_observation(self, indicator_id, topic, key, item_id, at) -> None:
+        rows = self._obs[(indicator_id, topic)]
+        rows.append((at, key, item_id))
+        if len(rows) > 1 and rows[-2][0] > at:
+            rows.sort(key=lambda r: r[0])
+
+    def observation_keys(self, indicator_id, topic, since, until) -> dict:
+        out: dict[str, list] = defaultdict(list)
+        for at, key, item_id in self._obs.get((indicator_id, topic), []):
+            if since < at <= until:
+                out[key].append(item_id)
+        return dict(out)
+
+    # state and sightings ----------------------------------------------------------------------
+    def get_state(self, indicator_id, key):
+        return self._state.get((indicator_id, key))
+
+    def set_state(self, indicator_id, key, value) -> None:
+        self._state[(indicator_id, key)] = value
+
+    def sightings(self, indicator_id) -> list[dict]:
+        return list(self._sightings[indicator_id].values())
+
+    def add_sighting(self, indicator_id, name, norm, item_id, at) -> None:
+        self._sightings[indicator_id][norm] = {"name": name, "norm": norm, "item_id": item_id,
+                                               "first_seen_at": at, "times_seen": 1}
+
+    def touch_sighting(self, indicator_id, norm, at) -> None:
+        s = self._sightings[indicator_id].get(norm)
+        if s:
+            s["times_seen"] += 1
+
+    def record_level(self, change) -> None:
+        self.levels.append(change)
+
+    # memory bound -----------------------------------------------------------------------------
+    def prune(self, now: datetime) -> None:
+        """Forget what no window can reach any more."""
+        cutoff = now - self.horizon
+        for i, rows in self._hits.items():
+            k = bisect.bisect_left(rows, cutoff, key=lambda r: r[0])
+            if k:
+                del rows[:k]
+        for key, rows in self._obs.items():
+            self._obs[key] = [r for r in rows if r[0] >= cutoff]
+        k = bisect.bisect_left(self._items, cutoff)
+        if k:
+            del self._items[:k]
