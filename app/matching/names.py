@@ -71,9 +71,7 @@ def name_after(text: str, pos: int, max_tokens: int = 7) -> tuple[str, int, int]
         if not tokens and low in _STOP_TITLES and not _is_arabic(tok):
             pos = m.end()
             continue
-        if _is_arabic(tok):
-            tokens.append(m)
-        elif _is_name_token(tok) or (tokens and low in _PARTICLES):
+        if _is_arabic(tok) or _is_name_token(tok) or (tokens and low in _PARTICLES):
             tokens.append(m)
         else:
             break

@@ -144,7 +144,7 @@ class MemoryStore:
     def prune(self, now: datetime) -> None:
         """Forget what no window can reach any more."""
         cutoff = now - self.horizon
-        for i, rows in self._hits.items():
+        for _i, rows in self._hits.items():
             k = bisect.bisect_left(rows, cutoff, key=lambda r: r[0])
             if k:
                 del rows[:k]

@@ -1,0 +1,27 @@
+"""Request-scoped dependencies: the session (committed at the end of the request) and the context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from app.context import AppContext
+
+
+def get_context(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request; the request boundary commits, an error rolls back."""
+    session = request.app.state.ctx.sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

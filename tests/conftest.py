@@ -1,0 +1,125 @@
+"""Shared fixtures: a migrated database per test on SQLite and (when configured) PostgreSQL, the app, a client.
+
+PostgreSQL runs when WATCHFLOOR_TEST_DATABASE_URL is set (`make test` sets it when a local server
+answers); otherwise those parametrizations are skipped with the reason shown in the summary.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app.config import load_settings
+from app.db import Base, make_engine, upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ENV = "WATCHFLOOR_TEST_DATABASE_URL"
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tests skipped: {PG_ENV} is not set (make test sets it when a server answers)")
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(url)
+    return url
+
+
+def _truncate(url: str) -> None:
+    engine = make_engine(url)
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path_factory) -> str:
+    """A freshly migrated, empty database: a new SQLite file, or the test PostgreSQL truncated."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db')}/watchfloor.db"
+        upgrade(url)
+        return url
+    url = request.getfixturevalue("pg_url")
+    _truncate(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    """A migrated SQLite file, for tests whose subject is not the database backend."""
+    url = f"sqlite:///{tmp_path}/watchfloor.db"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def feeds_dir(tmp_path) -> Path:
+    """A private copy of the bundled feeds folder (tests may edit the catalog)."""
+    target = tmp_path / "feeds"
+    shutil.copytree(ROOT / "feeds", target)
+    return target
+
+
+@pytest.fixture
+def make_settings(tmp_path, feeds_dir):
+    def make(url: str, **overrides):
+        return load_settings(database_url=url, var_path=tmp_path / "var", indicators_path=ROOT / "indicators",
+                             feeds_path=feeds_dir, secret_key="test-secret-" + "x" * 32, **overrides)
+    return make
+
+
+@pytest.fixture
+def settings(db_url, make_settings):
+    return make_settings(db_url)
+
+
+@pytest.fixture
+def ctx(settings):
+    from app.context import AppContext
+
+    context = AppContext.create(settings)
+    yield context
+    context.engine.dispose()
+
+
+@pytest.fixture
+def session(ctx):
+    with ctx.sessions() as s:
+        yield s
+        s.rollback()
+
+
+@pytest.fixture
+def app(settings):
+    from app.main import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def api_key(ctx) -> str:
+    from app.db import transaction
+    from app.web.auth import create_api_key
+
+    with transaction(ctx.sessions) as s:
+        _, plain = create_api_key(s, "tests")
+    return plain
+
+
+@pytest.fixture
+def client(app, api_key):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:
+        c.headers["Authorization"] = f"Bearer {api_key}"
+        yield c
