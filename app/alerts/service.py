@@ -71,6 +71,9 @@ def alerts_for_hits(session: Session, hit_ids: list[int]) -> list[Alert]:
             session.add(alert)
             session.flush()
             session.add(AlertEvent(alert_id=alert.id, actor="system", action="created", to_value="new"))
+        else:
+            session.add(AlertEvent(alert_id=alert.id, actor="system", action="hit_added",
+                                   from_value=str(alert.hit_count), to_value=str(alert.hit_count + 1)))
         alert.hit_count += 1
         alert.severity = _higher(alert.severity, hit.severity)
         alert.first_seen_at = min(alert.first_seen_at, hit.at)
