@@ -269,6 +269,24 @@ def apikeys_revoke(key_id: int) -> None:
 
 
 @app.command()
+def config(markdown: bool = typer.Option(False, help="print as a Markdown table (for the README)")) -> None:
+    """Every setting: its WATCHFLOOR_* variable, default and meaning (generated from the Settings class)."""
+    from app.config import Settings
+
+    rows = []
+    for name, f in Settings.model_fields.items():
+        default = f.default if f.default is not None else ""
+        rows.append((f"WATCHFLOOR_{name.upper()}", str(default), f.description or ""))
+    if markdown:
+        typer.echo("| variable | default | meaning |\n|---|---|---|")
+        for var, default, desc in rows:
+            typer.echo(f"| `{var}` | `{default}` | {desc} |")
+    else:
+        for var, default, desc in rows:
+            typer.echo(f"{var:34} {default:40} {desc}")
+
+
+@app.command()
 def bootstrap() -> None:
     """First-run setup for the demo: sync the catalog and make sure demo credentials exist (printed)."""
     from app.bootstrap import ensure_demo_credentials

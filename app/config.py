@@ -21,16 +21,17 @@ class Settings(BaseSettings):
     var_path: Path = Field(Path("var"), description="folder for local state: SQLite file, generated secret")
     secret_key: SecretStr | None = Field(None, description="signs sessions and links; generated into var/ if unset")
     base_url: str = Field("http://127.0.0.1:8000", description="public URL, used in emails and links")
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
+    host: str = Field("127.0.0.1", description="address the web server binds")
+    port: int = Field(8000, ge=1, le=65535, description="port the web server binds")
 
     poll_interval: int = Field(900, ge=30, description="default seconds between polls of a feed")
     poll_timeout: float = Field(20.0, gt=0, description="seconds before a feed request is abandoned")
     poll_max_bytes: int = Field(5_000_000, ge=1024, description="largest feed body accepted")
-    poll_max_redirects: int = Field(5, ge=0, le=20)
+    poll_max_redirects: int = Field(5, ge=0, le=20, description="redirects followed before a poll fails")
     poll_per_host: int = Field(2, ge=1, description="concurrent requests to one host")
     poll_batch: int = Field(20, ge=1, description="feeds claimed per poll tick")
-    user_agent: str = "Watchfloor/0.1 (+https://github.com/watchfloor/watchfloor)"
+    user_agent: str = Field("Watchfloor/0.1 (+https://github.com/watchfloor/watchfloor)",
+                            description="User-Agent sent when polling feeds")
 
     tick_seconds: int = Field(10, ge=1, description="how often the scheduler looks for due work")
     match_batch: int = Field(200, ge=1, description="items matched per tick")
