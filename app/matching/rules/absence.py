@@ -32,5 +32,5 @@ class AbsenceRule(WindowRule):
         self._set_episode(store, {"open": True, "after": last.isoformat(), "at": due.isoformat()})
         return self.firing(due, [i for _, ids in prior for i in ids], {
             "last_hit": last.isoformat(), "quiet": str(spec.quiet), "prior": len(prior),
-            "lookback": str(spec.lookback), "of": spec.of,
+            "lookback": str(spec.lookback), "of": spec.of, "episode": last.isoformat(),
         })

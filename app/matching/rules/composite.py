@@ -26,11 +26,13 @@ class CompositeRule(WindowRule):
             if episode["open"]:
                 self._set_episode(store, {"open": False, "closed": at.isoformat()})
             return None
-        known = set(episode.get("members", []))
+        known = set(episode.get("members", [])) if episode["open"] else set()
         if episode["open"] and set(fired) <= known:
             return None
         # opens an episode, or escalates it: a member joined that was not part of it yet
-        self._set_episode(store, {"open": True, "members": sorted(known | set(fired)), "at": at.isoformat()})
+        since = episode["since"] if episode["open"] else at.isoformat()
+        self._set_episode(store, {"open": True, "members": sorted(known | set(fired)), "since": since})
         items = [i for ids in fired.values() for i in ids]
         return self.firing(at, items, {
-            "indicators": sorted(fired), "new": sorted(set(fired) - known), "window": str(self.spec.window)})
+            "indicators": sorted(fired), "new": sorted(set(fired) - known), "window": str(self.spec.window),
+            "episode": since})

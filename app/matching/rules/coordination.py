@@ -52,7 +52,8 @@ class CoordinationRule(TermRule, WindowRule):
                 items = sorted({i for ids in seen.values() for i in ids}, key=str)
                 names = {k: self.lib.entities[k].name if k in self.lib.entities else k for k in seen}
                 fired = fired or self.firing(at, items, {
-                    "topic": topic, "actors": sorted(names.values()), "window": str(self.spec.window)})
+                    "topic": topic, "actors": sorted(names.values()), "window": str(self.spec.window),
+                    "episode": f"{topic}:{at.isoformat()}"})
             elif not holds and episode["open"]:
                 self._set_episode(store, {"open": False, "closed": at.isoformat()}, f"episode:{topic}")
         return fired

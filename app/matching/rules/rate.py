@@ -34,6 +34,7 @@ class RateRule(WindowRule):
             return self.firing(at, items, {
                 "recent": len(recent), "baseline": base_count, "ratio": None if math.isinf(ratio) else round(ratio, 2),
                 "recent_window": str(spec.recent), "baseline_window": str(spec.baseline), "of": spec.of,
+                "episode": at.isoformat(),
             })
         if not holds and episode["open"]:
             self._set_episode(store, {"open": False, "closed": at.isoformat()})
