@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -10,6 +11,8 @@ import ahocorasick
 from app.matching.normalize import has_arabic, normalize, normalize_with_offsets
 
 FIELDS = ("title", "summary", "content")
+# an original-text token that folds to exactly one word: word characters joined by apostrophe-like marks
+_TOKEN = re.compile(r"[^\W_]+(?:['\u2019\u2018\u02bc\u02bb\u02bf\u02be`\u00b4\u2032\u0640]+[^\W_]+)*")
 # Arabic attaches conjunctions (و ف), prepositions (ب ل ك) and the article (ال) to the word.
 _AR_PREFIXES = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل")
 _AR_ARTICLE_PREFIXES = ("", "و", "ف", "ب", "ك", "وب", "فب")
@@ -106,6 +109,7 @@ class Scan:
     texts: tuple[str, str, str]
     terms: dict[str, list[Span]] = field(default_factory=lambda: defaultdict(list))
     entities: dict[str, list[Span]] = field(default_factory=lambda: defaultdict(list))
+    _words: dict[int, list[tuple[int, int]] | None] = field(default_factory=dict)
     _offsets: dict[int, list[int]] = field(default_factory=dict)
 
     def word_index(self, span: Span) -> int:
@@ -117,8 +121,22 @@ class Scan:
             self._offsets[f] = origin if folded == self.texts[f] else []
         return self._offsets[f]
 
+    def _word_spans(self, f: int) -> list[tuple[int, int]] | None:
+        """Original (start, end) of each folded word, when tokens and folded words correspond 1:1."""
+        if f not in self._words:
+            spans = [m.span() for m in _TOKEN.finditer(self.originals[f])]
+            ok = len(spans) == self.texts[f].count(" ") - 1 if self.texts[f].strip() else not spans
+            self._words[f] = spans if ok else None
+        return self._words[f]
+
     def source_range(self, span: Span) -> tuple[int, int] | None:
         """The span's offsets in the original (unfolded) field text, when they can be mapped."""
+        words = self._word_spans(span.field)
+        if words is not None:
+            first = self.word_index(span) - 1
+            last = first + self.texts[span.field].count(" ", span.start, span.end)
+            if 0 <= first <= last < len(words):
+                return words[first][0], words[last][1]
         origin = self._origin(span.field)
         if not origin:
             return None

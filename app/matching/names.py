@@ -14,6 +14,11 @@ _TOKEN = re.compile(r"[^\W\d_][\w'’ʿʾ`‘\-]*", re.UNICODE)
 _PARTICLES = {"al", "el", "ul", "ibn", "bin", "bint", "abu", "abi", "ahl", "wa", "li", "lil", "fi", "min", "ad",
               "ash", "as", "at", "az", "an", "ar", "adh", "ath", "of", "the", "de", "bani", "bayt", "umm"}
 _STOP_TITLES = {"the", "a", "an", "and", "in", "on", "at", "for", "to", "from", "by", "with"}
+# Arabic function words and common verbs/nouns that end a name written in Arabic script
+_AR_STOP = {normalize(w).strip() for w in (
+    "في", "على", "من", "إلى", "الى", "عن", "مع", "ضد", "التي", "الذي", "الذين", "بعد", "قبل", "حتى", "أو",
+    "إن", "أن", "كما", "عبر", "خلال", "منذ", "بين", "لدى", "عند", "وإلا", "مسؤوليتها", "مسؤولية", "هجوم",
+    "الهجوم", "استهداف", "بيان", "في بيان", "اليوم", "أمس")}
 _ARTICLE = re.compile(r"^(?:the |al |el )")
 
 
@@ -71,7 +76,12 @@ def name_after(text: str, pos: int, max_tokens: int = 7) -> tuple[str, int, int]
         if not tokens and low in _STOP_TITLES and not _is_arabic(tok):
             pos = m.end()
             continue
-        if _is_arabic(tok) or _is_name_token(tok) or (tokens and low in _PARTICLES):
+        if _is_arabic(tok):
+            # an Arabic name is a construct chain: after two words it goes on only through definite nouns
+            if low in _AR_STOP or (len(tokens) >= 2 and not low.startswith("ال")) or len(tokens) >= 4:
+                break
+            tokens.append(m)
+        elif _is_name_token(tok) or (tokens and low in _PARTICLES):
             tokens.append(m)
         else:
             break
@@ -117,6 +127,7 @@ class Resolver:
         self.threshold = threshold
         self.by_fold: dict[str, str] = {}
         self.by_skeleton: dict[str, str] = {}
+        self.by_prefix: dict[str, str] = {}
         for name, owner in names.items():
             self.add(name, owner)
 
@@ -124,6 +135,9 @@ class Resolver:
         f = fold_name(name)
         if f:
             self.by_fold.setdefault(f, owner)
+            words = f.split()
+            for n in range(2, len(words)):
+                self.by_prefix.setdefault(" ".join(words[:n]), owner)
             sk = skeleton(name)
             if len(sk.replace(" ", "")) >= 3:
                 self.by_skeleton.setdefault(sk, owner)
@@ -136,6 +150,8 @@ class Resolver:
         sk = skeleton(name)
         if sk in self.by_skeleton:
             return self.by_skeleton[sk], "skeleton"
+        if f in self.by_prefix:  # a known name cut short: "Harakat Hezbollah" of "Harakat Hezbollah al-Nujaba"
+            return self.by_prefix[f], "truncated"
         words = f.split()
         for n in range(len(words) - 1, 1, -1):  # a known name followed by a descriptor: "Kataib Hezbollah Brigade"
             head = " ".join(words[:n])

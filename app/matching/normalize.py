@@ -100,9 +100,8 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     out: list[str] = [" "]
     origin: list[int] = [0]
     for i, ch in enumerate(text):
-        folded = fold_char_run(ch)
-        for f in folded:
-            if _NON_WORD.match(f):
+        for f in _fold_one(ch):
+            if f == " ":
                 if out[-1] != " ":
                     out.append(" ")
                     origin.append(i)
@@ -113,6 +112,19 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
         out.append(" ")
         origin.append(len(text))
     return "".join(out), origin
+
+
+_CHAR_FOLD: dict[str, str] = {}
+
+
+def _fold_one(ch: str) -> str:
+    """One character folded, with separators as a single space (memoized: text reuses few characters)."""
+    got = _CHAR_FOLD.get(ch)
+    if got is None:
+        got = "".join(" " if _NON_WORD.match(f) else f for f in fold_char_run(ch))
+        if len(_CHAR_FOLD) < 100_000:
+            _CHAR_FOLD[ch] = got
+    return got
 
 
 def has_arabic(text: str) -> bool:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Protocol
+
+_at = itemgetter(0)
 
 
 class Store(Protocol):
@@ -76,13 +79,13 @@ class MemoryStore:
         return self._seq
 
     def _window(self, rows, since, until):
-        lo = bisect.bisect_right(rows, since, key=lambda r: r[0])
-        hi = bisect.bisect_right(rows, until, key=lambda r: r[0])
+        lo = bisect.bisect_right(rows, since, key=_at)
+        hi = bisect.bisect_right(rows, until, key=_at)
         return rows[lo:hi]
 
     def hits(self, indicator_ids, since, until):
         out = [(r[0], r[2]) for i in indicator_ids for r in self._window(self._hits.get(i, []), since, until)]
-        return sorted(out, key=lambda r: r[0])
+        return sorted(out, key=_at) if len(indicator_ids) > 1 else out
 
     def count_hits(self, indicator_ids, since, until) -> int:
         return sum(len(self._window(self._hits.get(i, []), since, until)) for i in indicator_ids)
@@ -91,7 +94,7 @@ class MemoryStore:
         best = None
         for i in indicator_ids:
             rows = self._hits.get(i, [])
-            k = bisect.bisect_right(rows, until, key=lambda r: r[0])
+            k = bisect.bisect_right(rows, until, key=_at)
             if k and (best is None or rows[k - 1][0] > best):
                 best = rows[k - 1][0]
         return best
@@ -107,15 +110,16 @@ class MemoryStore:
     # observations -----------------------------------------------------------------------------
     def add_observation(self, indicator_id, topic, key, item_id, at) -> None:
         rows = self._obs[(indicator_id, topic)]
-        rows.append((at, key, item_id))
-        if len(rows) > 1 and rows[-2][0] > at:
-            rows.sort(key=lambda r: r[0])
+        entry = (at, key, item_id)
+        if not rows or at >= rows[-1][0]:
+            rows.append(entry)
+        else:
+            bisect.insort(rows, entry, key=_at)
 
     def observation_keys(self, indicator_id, topic, since, until) -> dict:
         out: dict[str, list] = defaultdict(list)
-        for at, key, item_id in self._obs.get((indicator_id, topic), []):
-            if since < at <= until:
-                out[key].append(item_id)
+        for _, key, item_id in self._window(self._obs.get((indicator_id, topic), []), since, until):
+            out[key].append(item_id)
         return dict(out)
 
     # state and sightings ----------------------------------------------------------------------
@@ -145,11 +149,13 @@ class MemoryStore:
         """Forget what no window can reach any more."""
         cutoff = now - self.horizon
         for _i, rows in self._hits.items():
-            k = bisect.bisect_left(rows, cutoff, key=lambda r: r[0])
+            k = bisect.bisect_left(rows, cutoff, key=_at)
             if k:
                 del rows[:k]
-        for key, rows in self._obs.items():
-            self._obs[key] = [r for r in rows if r[0] >= cutoff]
+        for rows in self._obs.values():
+            k = bisect.bisect_left(rows, cutoff, key=_at)
+            if k:
+                del rows[:k]
         k = bisect.bisect_left(self._items, cutoff)
         if k:
             del self._items[:k]

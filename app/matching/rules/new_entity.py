@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from app.matching.matcher import FIELDS, Span
 from app.matching.names import Candidate, Resolver, fold_name, name_after, name_before
 from app.matching.normalize import normalize
 from app.matching.rules.base import Firing, ItemView, TermRule, register
 
-_HEAD_TOKEN = re.compile(r"[^\W\d_][\w'’ʿʾ`‘]*", re.UNICODE)
 # cues after which the name follows; every other cue has the name before it (", a little-known group")
 _BEFORE_WORDS = ("little known", "claimed", "claims", "claim", "تبنت", "تتبنى", "أعلنت مسؤوليتها")
 
@@ -21,17 +18,27 @@ class NewEntityRule(TermRule):
     def compile(self, lib) -> None:
         super().compile(lib)
         self.lib = lib
-        self.heads = {normalize(h).strip() for h in self.spec.head_nouns}
         self.cues = lib.compile_group(self.id, self.spec.cues)
         self.head_group = lib.compile_group(self.id, self.spec.head_nouns)
         self.not_after = {normalize(w).strip() for w in self.spec.not_after}
+        self._gazetteer: Resolver | None = None
+        self._sightings: Resolver | None = None
+        self._sightings_key: tuple | None = None
 
-    def resolver(self, store) -> Resolver:
-        """Known names: gazetteer aliases (with officer additions) and every earlier sighting."""
-        names = dict(self.lib.alias_owner)
-        for s in store.sightings(self.id):
-            names.setdefault(s["name"], f"sighting:{s['norm']}")
-        return Resolver(names, self.spec.fuzzy_threshold)
+    def known(self, name: str, store) -> tuple[str, str] | None:
+        """Resolve against the gazetteer (built once per library), then against earlier sightings."""
+        if self._gazetteer is None:
+            self._gazetteer = Resolver(self.lib.alias_owner, self.spec.fuzzy_threshold)
+        return self._gazetteer.resolve(name) or self._sighted(store).resolve(name)
+
+    def _sighted(self, store) -> Resolver:
+        """Sightings resolver, rebuilt only when the store's sightings changed (e.g. an officer's review)."""
+        rows = store.sightings(self.id)
+        key = (id(store), len(rows))
+        if self._sightings_key != key:
+            self._sightings = Resolver({s["name"]: f"sighting:{s['norm']}" for s in rows}, self.spec.fuzzy_threshold)
+            self._sightings_key = key
+        return self._sightings
 
     def candidates(self, item: ItemView) -> list[Candidate]:
         scan = item.scan
@@ -48,17 +55,18 @@ class NewEntityRule(TermRule):
                 got = name_before(text, rng[0]) if before else name_after(text, rng[1])
                 if got:
                     found.append(Candidate(got[0], f"cue: {scan.quote(span)}", span.field, got[1], got[2]))
-        for f in sorted(self.field_idx):
-            text = scan.originals[f]
-            if not any(s.field == f for k in self.head_group.keys for s in scan.terms.get(k, ())):
-                continue
-            for m in _HEAD_TOKEN.finditer(text):
-                tok = m.group(0)
-                if normalize(tok).strip() not in self.heads or not (tok[0].isupper() or not tok[0].isascii()):
+        for k in self.head_group.keys:
+            for span in scan.terms.get(k, ()):
+                rng = scan.source_range(span) if span.field in self.field_idx else None
+                if rng is None:
                     continue
-                got = name_after(text, m.start())
+                text = scan.originals[span.field]
+                head = text[rng[0] : rng[1]]
+                if normalize(head).strip() != k or not (head[:1].isupper() or not head[:1].isascii()):
+                    continue  # a name starts with the bare head noun, capitalised in Latin script
+                got = name_after(text, rng[0])
                 if got and len(got[0].split()) >= 2:
-                    found.append(Candidate(got[0], f"head noun: {tok}", f, got[1], got[2]))
+                    found.append(Candidate(got[0], f"head noun: {head}", span.field, got[1], got[2]))
         return _dedupe(found)
 
     def _blocked(self, scan, span: Span) -> bool:
@@ -72,18 +80,15 @@ class NewEntityRule(TermRule):
         ok, spans = self.conditions(scan)
         if not ok:
             return None
-        resolver = None
         new = []
         for c in self.candidates(item):
-            resolver = resolver or self.resolver(store)
-            known = resolver.resolve(c.name)
+            known = self.known(c.name, store)
             if known:
-                owner, how = known
+                owner, _ = known
                 if owner.startswith("sighting:"):
                     store.touch_sighting(self.id, owner[len("sighting:") :], item.published)
                 continue
             store.add_sighting(self.id, c.name, fold_name(c.name), item.id, item.published)
-            resolver.add(c.name, f"sighting:{fold_name(c.name)}")
             new.append(c)
         if not new:
             return None
