@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -18,8 +19,7 @@ _AR_PREFIXES = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل"
 _AR_ARTICLE_PREFIXES = ("", "و", "ف", "ب", "ك", "وب", "فب")
 
 
-@dataclass(frozen=True, order=True)
-class Span:
+class Span(NamedTuple):
     """Where a term occurred: field index and character offsets in that field's folded text."""
 
     field: int

@@ -42,8 +42,8 @@ def assess(lib, store, scenario_id: str, at: datetime) -> tuple[str, float, list
     """The level a scenario stands at, at event time `at`, with the indicators behind it."""
     sc = lib.library.scenarios[scenario_id]
     weights = members(lib, scenario_id)
-    fired = store.distinct_indicators(set(weights), at - sc.lookback, at)
-    reasons = sorted(({"indicator": i, "weight": weights[i], "items": len(fired[i])} for i in fired),
+    fired = store.count_by_indicator(set(weights), at - sc.lookback, at)
+    reasons = sorted(({"indicator": i, "weight": weights[i], "hits": n} for i, n in fired.items()),
                      key=lambda r: (-r["weight"], r["indicator"]))
     score = sum(weights[i] for i in fired)
     return level_for(score, sc.levels), score, reasons

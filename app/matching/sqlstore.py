@@ -59,6 +59,14 @@ class SqlStore:
             out[ind].extend(ids or [])
         return dict(out)
 
+    def count_by_indicator(self, indicator_ids, since, until) -> dict[str, int]:
+        rows = self.session.execute(
+            select(Hit.indicator_id, func.count())
+            .where(Hit.indicator_id.in_(indicator_ids), Hit.at > since, Hit.at <= until)
+            .group_by(Hit.indicator_id)
+        )
+        return dict(rows.all())
+
     def add_observation(self, indicator_id, topic, key, item_id, at) -> None:
         self.session.add(Observation(indicator_id=indicator_id, topic=topic, key=key,
                                      item_id=item_id if isinstance(item_id, int) else None, at=at))

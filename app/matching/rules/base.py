@@ -112,40 +112,48 @@ class TermRule(ItemRule):
             name: lib.compile_group(self.id, terms) for name, terms in self.spec.terms.items()
         }
         self.field_idx = frozenset(FIELDS.index(f) for f in self.spec.fields)
+        self.all_fields = len(self.field_idx) == len(FIELDS)
 
     def spans(self, scan: Scan, group: str) -> list[Span]:
         g = self.groups[group]
-        out = [s for k in g.keys for s in scan.terms.get(k, ())]
-        out += [s for e in g.entities for s in scan.entities.get(e, ())]
+        out = [s for k in g.keys & scan.terms.keys() for s in scan.terms[k]]
+        out += [s for e in g.entities & scan.entities.keys() for s in scan.entities[e]]
         return sorted(s for s in out if s.field in self.field_idx)
+
+    def present(self, scan: Scan, group: str) -> bool:
+        """Whether any term of the group occurred (a set test; spans are built only when needed)."""
+        g = self.groups[group]
+        if g.keys.isdisjoint(scan.terms.keys()) and g.entities.isdisjoint(scan.entities.keys()):
+            return False
+        return self.all_fields or bool(self.spans(scan, group))
 
     def _near(self, scan: Scan, a: list[Span], b: list[Span], within: int) -> bool:
         wa = [(s.field, scan.word_index(s)) for s in a]
         wb = [(s.field, scan.word_index(s)) for s in b]
         return any(fa == fb and abs(ia - ib) <= within for fa, ia in wa for fb, ib in wb)
 
-    def clause_holds(self, scan: Scan, clause: Clause, cache: dict[str, list[Span]]) -> bool:
-        def sp(g: str) -> list[Span]:
-            if g not in cache:
-                cache[g] = self.spans(scan, g)
-            return cache[g]
-
-        if any(not sp(g) for g in clause.all):
+    def clause_holds(self, scan: Scan, clause: Clause) -> bool:
+        for g in clause.all:
+            if not self.present(scan, g):
+                return False
+        if clause.any and not any(self.present(scan, g) for g in clause.any):
             return False
-        if clause.any and not any(sp(g) for g in clause.any):
-            return False
-        if any(sp(g) for g in clause.none):
-            return False
-        return all(self._near(scan, sp(n.groups[0]), sp(n.groups[1]), n.within) for n in clause.near)
+        for g in clause.none:
+            if self.present(scan, g):
+                return False
+        return all(self._near(scan, self.spans(scan, n.groups[0]), self.spans(scan, n.groups[1]), n.within)
+                   for n in clause.near)
 
     def conditions(self, scan: Scan) -> tuple[bool, dict[str, list[Span]]]:
-        """Whether the indicator's clauses hold on this scan, and the spans of the groups it looked at."""
-        cache: dict[str, list[Span]] = {}
-        if any(self.spans(scan, g) for g in self.spec.unless):
-            return False, cache
-        if not self.spec.when:
-            return True, cache
-        return any(self.clause_holds(scan, c, cache) for c in self.spec.when), cache
+        """Whether the indicator's clauses hold, and (when they do) the spans of the positive groups."""
+        for g in self.spec.unless:
+            if self.present(scan, g):
+                return False, {}
+        held = next((c for c in self.spec.when if self.clause_holds(scan, c)), None)
+        if self.spec.when and held is None:
+            return False, {}
+        names = {*held.all, *held.any} if held is not None else set()
+        return True, {g: self.spans(scan, g) for g in sorted(names)}
 
     def evidence(self, scan: Scan, spans: dict[str, list[Span]]) -> dict:
         """Matched terms per group, their offsets in the original text, and a snippet."""
