@@ -64,6 +64,7 @@ class CompiledLibrary:
         self.item_rules = [r for r in self.rules.values() if r.kind in ("match", "quantity", "new_entity")]
         self.calendar_rules = [r for r in self.rules.values() if r.kind == "calendar"]
         self.window_rules = _topological([r for r in self.rules.values() if r.windowed], self)
+        self.window_deps = {r.id: frozenset(r.depends_on(self)) for r in self.window_rules}
 
     def entities_with_roles(self, roles: set[str]) -> frozenset[str]:
         return frozenset(e for r in roles for e in self.role_index.get(r, ()))
