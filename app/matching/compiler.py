@@ -9,6 +9,7 @@ from app.matching.loader import Library, LibraryError, LibraryProblem
 from app.matching.matcher import Automaton, Scan, scan_item
 from app.matching.rules import REGISTRY, Rule, WindowRule
 from app.matching.rules.base import GroupSpec
+from app.matching.scenarios import members
 from app.matching.schema import Entity
 
 
@@ -65,6 +66,7 @@ class CompiledLibrary:
         self.calendar_rules = [r for r in self.rules.values() if r.kind == "calendar"]
         self.window_rules = _topological([r for r in self.rules.values() if r.windowed], self)
         self.window_deps = {r.id: frozenset(r.depends_on(self)) for r in self.window_rules}
+        self.scenario_members = {sid: members(self, sid) for sid in library.scenarios}
 
     def entities_with_roles(self, roles: set[str]) -> frozenset[str]:
         return frozenset(e for r in roles for e in self.role_index.get(r, ()))

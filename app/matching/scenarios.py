@@ -41,7 +41,7 @@ def level_for(score: float, thresholds: dict[str, float]) -> str:
 def assess(lib, store, scenario_id: str, at: datetime) -> tuple[str, float, list[dict]]:
     """The level a scenario stands at, at event time `at`, with the indicators behind it."""
     sc = lib.library.scenarios[scenario_id]
-    weights = members(lib, scenario_id)
+    weights = lib.scenario_members[scenario_id]
     fired = store.count_by_indicator(set(weights), at - sc.lookback, at)
     reasons = sorted(({"indicator": i, "weight": weights[i], "hits": n} for i, n in fired.items()),
                      key=lambda r: (-r["weight"], r["indicator"]))
