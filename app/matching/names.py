@@ -117,7 +117,27 @@ def name_before(text: str, pos: int, max_tokens: int = 7) -> tuple[str, int, int
         picked.pop(0)
     if not picked:
         return None
-    return text[picked[0].start() : picked[-1].end()], picked[0].start(), picked[-1].end()
+    start = picked[0].start()
+    # "X, the League of Revolutionaries, claimed": the name is X, the rest is its translation
+    appositive = _APPOSITIVE.search(text[:start])
+    if appositive and appositive.start() > 0:
+        head = name_before(text, appositive.start(), max_tokens)
+        if head:
+            return head
+    return text[start : picked[-1].end()], start, picked[-1].end()
+
+
+_APPOSITIVE = re.compile(r",\s*(?:the\s+)?$")
+# words that describe militias in general; a "name" made only of them is a description, not a name
+GENERIC_WORDS = {normalize(w).strip() for w in (
+    "shia", "shi'a", "shiite", "sunni", "militia", "militias", "group", "groups", "faction", "factions",
+    "iraqi", "iranian", "armed", "resistance", "new", "unknown", "forces", "force", "fighters", "proxy",
+    "proxies", "islamic", "popular", "mobilization", "units", "special", "the", "of", "al")}
+
+
+def is_generic(name: str) -> bool:
+    """True when every word of the name is a generic descriptor (e.g. "Shi'a Militia Groups")."""
+    return all(w in GENERIC_WORDS for w in fold_name(name).split())
 
 
 class Resolver:

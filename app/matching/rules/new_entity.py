@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.matching.matcher import FIELDS, Span
-from app.matching.names import Candidate, Resolver, fold_name, name_after, name_before
+from app.matching.names import Candidate, Resolver, fold_name, is_generic, name_after, name_before
 from app.matching.normalize import normalize
 from app.matching.rules.base import Firing, ItemView, TermRule, register
 
@@ -82,6 +82,8 @@ class NewEntityRule(TermRule):
             return None
         new = []
         for c in self.candidates(item):
+            if is_generic(c.name):
+                continue
             known = self.known(c.name, store)
             if known:
                 owner, _ = known
