@@ -120,14 +120,14 @@ def name_before(text: str, pos: int, max_tokens: int = 7) -> tuple[str, int, int
     start = picked[0].start()
     # "X, the League of Revolutionaries, claimed": the name is X, the rest is its translation
     appositive = _APPOSITIVE.search(text[:start])
-    if appositive and appositive.start() > 0:
+    if appositive and appositive.start() > 0 and "," in text[picked[-1].end() : pos]:
         head = name_before(text, appositive.start(), max_tokens)
         if head:
             return head
     return text[start : picked[-1].end()], start, picked[-1].end()
 
 
-_APPOSITIVE = re.compile(r",\s*(?:the\s+)?$")
+_APPOSITIVE = re.compile(r",\s*the\s+$", re.IGNORECASE)
 # words that describe militias in general; a "name" made only of them is a description, not a name
 GENERIC_WORDS = {normalize(w).strip() for w in (
     "shia", "shi'a", "shiite", "sunni", "militia", "militias", "group", "groups", "faction", "factions",
