@@ -63,8 +63,7 @@ class Engine:
     def _windows(self, at: datetime, fresh: set[str], due: set[str], out: Outcome, all_levels=False) -> None:
         for rule in self.lib.window_rules:
             if rule.id in due or not self.lib.window_deps[rule.id].isdisjoint(fresh):
-                f = rule.evaluate(at, self.store)
-                if f is not None:
+                for f in rule.evaluate(at, self.store):
                     self._store(f, out)
                     fresh.add(f.indicator_id)
         if fresh or all_levels:

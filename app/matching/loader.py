@@ -77,17 +77,23 @@ def _line_map(text: str) -> dict[tuple, int]:
     return lines
 
 
-def _located(path: Path, text: str, err: ValidationError, prefix: tuple = ()) -> list[LibraryProblem]:
+def _line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
+    """The line of the deepest part of a key path that the document has."""
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            return lines[loc[:n]]
+    return None
+
+
+def _located(path: Path, text: str, err: ValidationError, tag: str | None = None) -> list[LibraryProblem]:
+    """Pydantic errors as problems with file, line and dotted field; `tag` is a union discriminator to drop."""
     lines = _line_map(text)
     out = []
     for e in err.errors():
-        loc = tuple(p for p in (*prefix, *e["loc"]) if not (isinstance(p, str) and p.endswith("Indicator")))
-        line = None
-        for n in range(len(loc), -1, -1):
-            if loc[:n] in lines:
-                line = lines[loc[:n]]
-                break
-        out.append(LibraryProblem(str(path), line, ".".join(str(p) for p in loc), e["msg"]))
+        loc = tuple(e["loc"])
+        if tag is not None and loc[:1] == (tag,):
+            loc = loc[1:]  # a discriminated union puts the tag value ("match") before the field path
+        out.append(LibraryProblem(str(path), _line_of(lines, loc), ".".join(str(p) for p in loc), e["msg"]))
     return out
 
 
@@ -147,6 +153,9 @@ def load_library(root: Path) -> Library:
 
     indicators: dict[str, object] = {}
     files: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    if (got := _read(gaz_path, [])) is not None:
+        texts[str(gaz_path)] = got[1]
     for path in sorted((root / "tripwires").glob("*.yaml")):
         if (got := _read(path, problems)) is None:
             continue
@@ -155,53 +164,83 @@ def load_library(root: Path) -> Library:
         try:
             ind = _INDICATOR.validate_python(data)
         except ValidationError as err:
-            problems += _located(path, text, err)
+            problems += _located(path, text, err, tag=data.get("kind") if isinstance(data, dict) else None)
             continue
         if ind.id in indicators:
             problems.append(LibraryProblem(str(path), 1, "id", f"duplicate of {files[ind.id]}"))
             continue
         indicators[ind.id] = ind
         files[ind.id] = str(path)
+        texts[str(path)] = text
 
-    problems += _cross_check(indicators, scenarios, entities, files, str(gaz_path), vocabulary)
+    problems += _cross_check(indicators, scenarios, entities, files, str(gaz_path), vocabulary, texts)
     if problems:
         raise LibraryError(problems)
     return Library(indicators, scenarios, entities, digest.hexdigest()[:12], files, vocabulary)
 
 
-def _cross_check(indicators, scenarios, entities, files, gaz_path, vocabulary) -> list[LibraryProblem]:
-    """References between files: scenario ids, indicator ids, entity ids and roles must exist."""
+def _cross_check(indicators, scenarios, entities, files, gaz_path, vocabulary, texts) -> list[LibraryProblem]:
+    """References between files and term syntax: every problem located by file, line and field."""
     out: list[LibraryProblem] = []
+    maps: dict[str, dict[tuple, int]] = {}
+
+    def problem(path: str, loc: tuple, message: str, field: str | None = None) -> None:
+        if path not in maps:
+            maps[path] = _line_map(texts[path]) if path in texts else {}
+        field = field or ".".join(str(p) for p in loc if not isinstance(p, int))
+        out.append(LibraryProblem(path, _line_of(maps[path], loc), field, message))
+
     roles = {r for e in entities.values() for r in e.roles}
-    for e in entities.values():
+    for n, e in enumerate(entities.values()):
         if e.affiliation and e.affiliation not in entities:
-            out.append(LibraryProblem(gaz_path, None, f"entities.{e.id}.affiliation", "unknown entity"))
+            problem(gaz_path, ("entities", n, "affiliation"), "unknown entity",
+                    field=f"entities.{e.id}.affiliation")
     for ind in indicators.values():
         path = files[ind.id]
-        for s in ind.scenarios:
+        for n, s in enumerate(ind.scenarios):
             if s != "*" and s not in scenarios:
-                out.append(LibraryProblem(path, None, "scenarios", f"unknown scenario `{s}`"))
-        refs = list(getattr(ind, "of", []) or [])
-        if isinstance(ind, CalendarIndicator):
-            refs = [r for r in ind.applies_to if r != "*"]
-        for ref in refs:
-            if ref not in indicators:
-                out.append(LibraryProblem(path, None, "of", f"unknown indicator `{ref}`"))
+                problem(path, ("scenarios", n), f"unknown scenario `{s}`")
+        key = "applies_to" if isinstance(ind, CalendarIndicator) else "of"
+        for n, ref in enumerate(getattr(ind, key, []) or []):
+            if ref != "*" and ref not in indicators:
+                problem(path, (key, n), f"unknown indicator `{ref}`")
         if isinstance(ind, CompositeIndicator) and ind.of_scenario and ind.of_scenario not in scenarios:
-            out.append(LibraryProblem(path, None, "of_scenario", f"unknown scenario `{ind.of_scenario}`"))
-        for r in getattr(ind, "roles", []) or []:
+            problem(path, ("of_scenario",), f"unknown scenario `{ind.of_scenario}`")
+        for n, r in enumerate(getattr(ind, "roles", []) or []):
             if r not in roles:
-                out.append(LibraryProblem(path, None, "roles", f"no gazetteer entity has role `{r}`"))
-        groups = {**(getattr(ind, "terms", {}) or {}), **(getattr(ind, "topics", {}) or {})}
-        for extra in ("units", "cues", "head_nouns"):
-            if getattr(ind, extra, None):
-                groups[extra] = getattr(ind, extra)
-        for gname, terms in groups.items():
-            for t in terms:
+                problem(path, ("roles", n), f"no gazetteer entity has role `{r}`")
+        for loc, terms in _term_lists(ind):
+            for n, t in enumerate(terms):
+                at = (*loc, n)
                 if t.startswith("@role:") and t[6:] not in roles:
-                    out.append(LibraryProblem(path, None, f"terms.{gname}", f"no entity has role `{t[6:]}`"))
-                if t.startswith("@entity:") and t[8:] not in entities:
-                    out.append(LibraryProblem(path, None, f"terms.{gname}", f"unknown entity `{t[8:]}`"))
-                if t.startswith("@terms:") and t[7:] not in vocabulary:
-                    out.append(LibraryProblem(path, None, f"terms.{gname}", f"unknown vocabulary `{t[7:]}`"))
+                    problem(path, at, f"no entity has role `{t[6:]}`")
+                elif t.startswith("@entity:") and t[8:] not in entities:
+                    problem(path, at, f"unknown entity `{t[8:]}`")
+                elif t.startswith("@terms:") and t[7:] not in vocabulary:
+                    problem(path, at, f"unknown vocabulary `{t[7:]}`")
+                elif not t.startswith("@") and (msg := term_problem(t)):
+                    problem(path, at, msg)
     return out
+
+
+def _term_lists(ind) -> list[tuple[tuple, list[str]]]:
+    """(key path, terms) for every list of terms an indicator has."""
+    out = []
+    for key in ("terms", "topics"):
+        for name, terms in (getattr(ind, key, None) or {}).items():
+            out.append(((key, name), terms))
+    for key in ("units", "cues", "head_nouns"):
+        if getattr(ind, key, None):
+            out.append(((key,), getattr(ind, key)))
+    return out
+
+
+def term_problem(term: str) -> str | None:
+    """Why a literal term cannot be matched, or None when it can."""
+    from app.matching.normalize import normalize
+
+    if "*" in term.rstrip("*"):
+        return f"term {term!r}: * is only allowed at the end of a term"
+    if not normalize(term.rstrip("*")).strip():
+        return f"term {term!r} has no letters or digits"
+    return None

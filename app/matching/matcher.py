@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from app.matching.normalize import has_arabic, normalize, normalize_with_offsets
+from app.matching.normalize import folds_wordwise, has_arabic, normalize, normalize_with_offsets
 
 FIELDS = ("title", "summary", "content")
 # an original-text token that folds to exactly one word: word characters joined by apostrophe-like marks
@@ -41,7 +41,7 @@ def _patterns(key: str) -> list[str]:
             stem = core[2:]
             return sorted({f" {p}{core}" for p in _AR_ARTICLE_PREFIXES} | {f" لل{stem}", f" ولل{stem}", f" فلل{stem}"})
         forms = {f" {p}{core}" for p in _AR_PREFIXES}
-        forms |= {f" {p}ال{core}" for p in _AR_ARTICLE_PREFIXES} | {f" لل{core}", f" ولل{core}"}
+        forms |= {f" {p}ال{core}" for p in _AR_ARTICLE_PREFIXES} | {f" لل{core}", f" ولل{core}", f" فلل{core}"}
         return sorted(forms)
     if key.endswith("*"):
         return [f" {core}"]
@@ -124,9 +124,12 @@ class Scan:
     def _word_spans(self, f: int) -> list[tuple[int, int]] | None:
         """Original (start, end) of each folded word, when tokens and folded words correspond 1:1."""
         if f not in self._words:
-            spans = [m.span() for m in _TOKEN.finditer(self.originals[f])]
-            ok = len(spans) == self.texts[f].count(" ") - 1 if self.texts[f].strip() else not spans
-            self._words[f] = spans if ok else None
+            spans = None
+            if folds_wordwise(self.originals[f]):  # else a token may fold to several words, or split
+                spans = [m.span() for m in _TOKEN.finditer(self.originals[f])]
+                if len(spans) != max(self.texts[f].count(" ") - 1, 0):
+                    spans = None
+            self._words[f] = spans
         return self._words[f]
 
     def source_range(self, span: Span) -> tuple[int, int] | None:

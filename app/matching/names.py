@@ -13,7 +13,17 @@ from app.matching.normalize import normalize
 _TOKEN = re.compile(r"[^\W\d_][\w'’ʿʾ`‘\-]*", re.UNICODE)
 _PARTICLES = {"al", "el", "ul", "ibn", "bin", "bint", "abu", "abi", "ahl", "wa", "li", "lil", "fi", "min", "ad",
               "ash", "as", "at", "az", "an", "ar", "adh", "ath", "of", "the", "de", "bani", "bayt", "umm"}
-_STOP_TITLES = {"the", "a", "an", "and", "in", "on", "at", "for", "to", "from", "by", "with"}
+_STOP_TITLES = {"the", "a", "an", "and", "in", "on", "at", "for", "to", "from", "by", "with", "called", "named",
+                "dubbed"}
+# capitalised words of a Title Case headline that end a name ("Saraya X Claims Rocket Attack On Erbil")
+_HEADLINE_WORDS = {
+    "claims", "claim", "claimed", "says", "said", "announces", "announced", "threatens", "threatened", "vows",
+    "warns", "releases", "released", "targets", "targeted", "hits", "hit", "strikes", "struck", "kills",
+    "killed", "attacks", "attack", "attacked", "rocket", "rockets", "drone", "drones", "video", "statement",
+    "on", "in", "at", "for", "to", "from", "by", "with", "after", "against", "near", "over", "amid", "as",
+    "and", "or", "new", "base", "bases", "forces", "troops", "convoy", "embassy", "is", "was", "are", "were",
+    "behind", "responsibility", "denies", "denied", "joins", "emerges", "appears", "iraq", "syria",
+}
 # Arabic function words and common verbs/nouns that end a name written in Arabic script
 _AR_STOP = {normalize(w).strip() for w in (
     "في", "على", "من", "إلى", "الى", "عن", "مع", "ضد", "التي", "الذي", "الذين", "بعد", "قبل", "حتى", "أو",
@@ -81,6 +91,8 @@ def name_after(text: str, pos: int, max_tokens: int = 7) -> tuple[str, int, int]
             if low in _AR_STOP or (len(tokens) >= 2 and not low.startswith("ال")) or len(tokens) >= 4:
                 break
             tokens.append(m)
+        elif tokens and low in _HEADLINE_WORDS and low not in _PARTICLES:
+            break
         elif _is_name_token(tok) or (tokens and low in _PARTICLES):
             tokens.append(m)
         else:
@@ -120,7 +132,7 @@ def name_before(text: str, pos: int, max_tokens: int = 7) -> tuple[str, int, int
     start = picked[0].start()
     # "X, the League of Revolutionaries, claimed": the name is X, the rest is its translation
     appositive = _APPOSITIVE.search(text[:start])
-    if appositive and appositive.start() > 0 and "," in text[picked[-1].end() : pos]:
+    if appositive and appositive.start() > 0 and text[picked[-1].end() :].lstrip().startswith(","):
         head = name_before(text, appositive.start(), max_tokens)
         if head:
             return head

@@ -85,9 +85,14 @@ def _fast_path_chars() -> tuple[re.Pattern, re.Pattern]:
 _FAST_SPACE, _NEEDS_SLOW = _fast_path_chars()
 
 
+def folds_wordwise(text: str) -> bool:
+    """True when each word of the text folds to exactly one word by itself (the byte-level fast path)."""
+    return text.isascii() or _NEEDS_SLOW.search(text) is None
+
+
 def normalize(text: str) -> str:
     """The folded, space-padded form that terms and items are matched in."""
-    if text.isascii() or _NEEDS_SLOW.search(text) is None:
+    if folds_wordwise(text):
         return _normalize_fast(text)
     return _normalize_slow(text)
 

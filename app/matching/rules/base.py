@@ -85,7 +85,8 @@ class WindowRule(Rule):
         """Record what this item contributes (e.g. observations); True when evaluation is due."""
         return False
 
-    def evaluate(self, at: datetime, store: Store) -> Firing | None:
+    def evaluate(self, at: datetime, store: Store) -> list[Firing]:
+        """Firings due at event time `at` (usually none; one per episode that opens or escalates)."""
         raise NotImplementedError
 
     # episode bookkeeping shared by windowed kinds ("fires once per episode")

@@ -25,14 +25,14 @@ class CompositeRule(WindowRule):
         if len(fired) < self.spec.min_distinct:
             if episode["open"]:
                 self._set_episode(store, {"open": False, "closed": at.isoformat()})
-            return None
+            return []
         known = set(episode.get("members", [])) if episode["open"] else set()
         if episode["open"] and set(fired) <= known:
-            return None
+            return []
         # opens an episode, or escalates it: a member joined that was not part of it yet
         since = episode["since"] if episode["open"] else at.isoformat()
         self._set_episode(store, {"open": True, "members": sorted(known | set(fired)), "since": since})
-        items = [i for ids in fired.values() for i in ids]
-        return self.firing(at, items, {
+        items = list(dict.fromkeys(i for ind in sorted(fired) for i in fired[ind]))
+        return [self.firing(at, items, {
             "indicators": sorted(fired), "new": sorted(set(fired) - known), "window": str(self.spec.window),
-            "episode": since})
+            "episode": since})]

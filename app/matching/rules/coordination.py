@@ -42,7 +42,7 @@ class CoordinationRule(TermRule, WindowRule):
         return recorded
 
     def evaluate(self, at: datetime, store):
-        fired = None
+        fired = []
         for topic in self.topics:
             seen = store.observation_keys(self.id, topic, at - self.spec.window, at)
             episode = self._episode(store, f"episode:{topic}")
@@ -51,9 +51,9 @@ class CoordinationRule(TermRule, WindowRule):
                 self._set_episode(store, {"open": True, "since": at.isoformat()}, f"episode:{topic}")
                 items = sorted({i for ids in seen.values() for i in ids}, key=str)
                 names = {k: self.lib.entities[k].name if k in self.lib.entities else k for k in seen}
-                fired = fired or self.firing(at, items, {
+                fired.append(self.firing(at, items, {
                     "topic": topic, "actors": sorted(names.values()), "window": str(self.spec.window),
-                    "episode": f"{topic}:{at.isoformat()}"})
+                    "episode": f"{topic}:{at.isoformat()}"}))
             elif not holds and episode["open"]:
                 self._set_episode(store, {"open": False, "closed": at.isoformat()}, f"episode:{topic}")
         return fired

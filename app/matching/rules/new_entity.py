@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from app.matching.matcher import FIELDS, Span
 from app.matching.names import Candidate, Resolver, fold_name, is_generic, name_after, name_before
 from app.matching.normalize import normalize
 from app.matching.rules.base import Firing, ItemView, TermRule, register
 
 # cues after which the name follows; every other cue has the name before it (", a little-known group")
+_ARTICLE_BEFORE = re.compile(r"(?:,\s*)?(?:\b(?:a|an|the)\s+)?$", re.IGNORECASE)
 _BEFORE_WORDS = ("little known", "claimed", "claims", "claim", "تبنت", "تتبنى", "أعلنت مسؤوليتها")
 
 
@@ -52,7 +55,10 @@ class NewEntityRule(TermRule):
                     continue
                 text = scan.originals[span.field]
                 before = k.rstrip("*").startswith(_BEFORE_WORDS) or k.rstrip("*") in _BEFORE_WORDS
-                got = name_before(text, rng[0]) if before else name_after(text, rng[1])
+                if before:  # "X, a little-known faction": step back over the article and the comma
+                    got = name_before(text, _ARTICLE_BEFORE.search(text, 0, rng[0]).start())
+                else:
+                    got = name_after(text, rng[1])
                 if got:
                     found.append(Candidate(got[0], f"cue: {scan.quote(span)}", span.field, got[1], got[2]))
         for k in self.head_group.keys:

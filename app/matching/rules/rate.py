@@ -20,7 +20,7 @@ class RateRule(WindowRule):
         observed = store.observed_since()
         # like ElastAlert's spike rule: no verdict until the baseline window has been observed in full
         if observed is None or at - spec.recent - spec.baseline < observed:
-            return None
+            return []
         recent = store.hits(set(spec.of), at - spec.recent, at)
         base_count = store.count_hits(set(spec.of), at - spec.recent - spec.baseline, at - spec.recent)
         recent_rate = len(recent) / spec.recent.total_seconds()
@@ -31,11 +31,11 @@ class RateRule(WindowRule):
         if holds and not episode["open"]:
             self._set_episode(store, {"open": True, "since": at.isoformat()})
             items = [i for _, ids in recent for i in ids]
-            return self.firing(at, items, {
+            return [self.firing(at, items, {
                 "recent": len(recent), "baseline": base_count, "ratio": None if math.isinf(ratio) else round(ratio, 2),
                 "recent_window": str(spec.recent), "baseline_window": str(spec.baseline), "of": spec.of,
                 "episode": at.isoformat(),
-            })
+            })]
         if not holds and episode["open"]:
             self._set_episode(store, {"open": False, "closed": at.isoformat()})
-        return None
+        return []
