@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from app.config import load_settings
 from app.db import Base, make_engine, upgrade
@@ -21,17 +23,28 @@ PG_ENV = "WATCHFLOOR_TEST_DATABASE_URL"
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> str:
+def pg_url():
+    """This test session's own schema in the test PostgreSQL (search_path on every connection), dropped after.
+
+    A private schema means concurrent test runs against one server never see or wipe each other's tables.
+    """
     url = os.environ.get(PG_ENV)
     if not url:
         pytest.skip(f"PostgreSQL tests skipped: {PG_ENV} is not set (make test sets it when a server answers)")
     url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(url)
-    return url
+    schema = f"wf_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(make_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    private = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    private = private.render_as_string(hide_password=False)
+    try:
+        upgrade(private)
+        yield private
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def _truncate(url: str) -> None:
