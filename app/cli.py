@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from app.accounts import cli as users_cli
 from app.config import SettingsError, get_settings
 
 app = typer.Typer(help="Watchfloor: indicators-and-warnings alerting.", no_args_is_help=True)
@@ -20,6 +21,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(ind_app, name="indicators")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(keys_app, name="apikeys")
+app.add_typer(users_cli.app, name="users")
 
 
 def _settings():
@@ -207,8 +209,11 @@ def feeds_import(opml: Path = typer.Argument(..., exists=True, dir_okay=False)) 
     if target.exists():
         typer.echo(f"{target} exists; remove it or rename the OPML file", err=True)
         raise typer.Exit(1)
-    target.write_text(catalog_from_opml(feeds, taken), encoding="utf-8")
-    typer.echo(f"wrote {len(feeds)} feeds to {target}; run `watchfloor feeds sync` to load them")
+    text, skipped = catalog_from_opml(feeds, taken)
+    for why in skipped:
+        typer.echo(f"skipped {why}", err=True)
+    target.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {len(feeds) - len(skipped)} feeds to {target}; run `watchfloor feeds sync` to load them")
 
 
 @feeds_app.command("list")

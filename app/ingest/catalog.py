@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.ingest.models import Feed
 from app.ingest.opml import OpmlFeed
-from app.matching.loader import LibraryProblem, _located
+from app.matching.loader import LibraryProblem, _line_map, _line_of, _located
 
 
 class FeedSpec(BaseModel):
@@ -25,7 +25,7 @@ class FeedSpec(BaseModel):
     title: str
     url: str = Field(pattern=r"^(https?://|file:)")
     enabled: bool = True
-    poll_interval: int = Field(900, ge=30, description="seconds")
+    poll_interval: int | None = Field(None, ge=30, description="seconds; default WATCHFLOOR_POLL_INTERVAL")
     reliability: Literal["A", "B", "C", "D", "E", "F"] = "F"
     tags: list[str] = []
 
@@ -47,6 +47,7 @@ def load_catalog(folder: Path) -> list[FeedSpec]:
     """Every feed of every *.yaml in the folder; duplicate keys and invalid entries are errors."""
     problems: list[LibraryProblem] = []
     specs: dict[str, FeedSpec] = {}
+    origin: dict[str, str] = {}
     for path in sorted(folder.glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
         try:
@@ -58,10 +59,15 @@ def load_catalog(folder: Path) -> list[FeedSpec]:
         except ValidationError as e:
             problems += _located(path, text, e)
             continue
-        for spec in data.feeds:
+        lines = None
+        for n, spec in enumerate(data.feeds):
             if spec.key in specs:
-                problems.append(LibraryProblem(str(path), None, f"feeds.{spec.key}", "duplicate key"))
+                lines = lines or _line_map(text)
+                problems.append(LibraryProblem(str(path), _line_of(lines, ("feeds", n, "key")), f"feeds.{spec.key}",
+                                               f"duplicate key `{spec.key}` (first in {origin[spec.key]})"))
+                continue
             specs[spec.key] = spec
+            origin[spec.key] = str(path)
     if problems:
         raise CatalogError(problems)
     return list(specs.values())
@@ -75,6 +81,8 @@ def sync_catalog(session: Session, specs: list[FeedSpec], default_interval: int)
         feed = existing.pop(spec.key, None)
         values = spec.model_dump()
         values["poll_interval"] = spec.poll_interval or default_interval
+        if feed is not None and feed.url != spec.url:
+            feed.etag = feed.last_modified = None  # validators of the old URL mean nothing to the new one
         if feed is None:
             session.add(Feed(**values, in_catalog=True))
             counts["added"] += 1
@@ -93,9 +101,9 @@ def sync_catalog(session: Session, specs: list[FeedSpec], default_interval: int)
     return counts
 
 
-def catalog_from_opml(feeds: list[OpmlFeed], taken: set[str]) -> str:
-    """YAML text of a catalog file for feeds imported from OPML, with unique keys."""
-    entries = []
+def catalog_from_opml(feeds: list[OpmlFeed], taken: set[str]) -> tuple[str, list[str]]:
+    """YAML text of a catalog file for the importable feeds, with unique keys, and why others were skipped."""
+    entries, skipped = [], []
     for f in feeds:
         base = re.sub(r"[^a-z0-9]+", "-", (f.title or f.url).lower()).strip("-")[:60] or "feed"
         key, n = base, 2
@@ -105,6 +113,13 @@ def catalog_from_opml(feeds: list[OpmlFeed], taken: set[str]) -> str:
         entry = {"key": key, "title": f.title or f.url, "url": f.url, "enabled": True, "reliability": "F"}
         if f.category:
             entry["tags"] = [f.category]
+        try:
+            FeedSpec.model_validate(entry)
+        except ValidationError as e:
+            taken.discard(key)
+            skipped.append(f"{f.title or f.url!r}: {e.errors()[0]['loc'][0]}: {e.errors()[0]['msg']}")
+            continue
         entries.append(entry)
-    return "# Imported from OPML by `watchfloor feeds import`; edit freely.\n" + yaml.safe_dump(
+    text = "# Imported from OPML by `watchfloor feeds import`; edit freely.\n" + yaml.safe_dump(
         {"feeds": entries}, sort_keys=False, allow_unicode=True)
+    return text, skipped

@@ -36,7 +36,9 @@ def _walk(body: Element) -> list[OpmlFeed]:
         attrs = _attrs(outline)
         label = attrs.get("text") or attrs.get("title") or None
         if url := attrs.get("xmlurl"):
-            feeds.append(OpmlFeed(title=label or url, url=url, category=category))
+            # OPML 2.0's own category attribute ("/iraq/anbar") wins over the parent folder's name
+            own = attrs.get("category", "").split(",")[0].strip().strip("/") or None
+            feeds.append(OpmlFeed(title=label or url, url=url, category=own or category))
         stack.extend((child, label) for child in reversed(outline.findall("outline")))
     return feeds
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,31 +25,40 @@ from app.ingest.text import html_to_text
 log = logging.getLogger(__name__)
 
 
-def _first_copy(session: Session, url_norm: str | None, fingerprint: str, feed_id: int | None) -> Item | None:
-    """An earlier item with the same normalized URL or content fingerprint (from another source)."""
+def _first_copy(session: Session, url_norm: str | None, fingerprint: str) -> Item | None:
+    """An earlier item with the same normalized URL or content fingerprint (same feed or another source)."""
     conds = [Item.fingerprint == fingerprint]
     if url_norm:
         conds.append(Item.url_norm == url_norm)
     q = select(Item).where(or_(*conds), Item.duplicate_of_id.is_(None)).order_by(Item.id).limit(1)
-    if feed_id is not None:
-        q = q.where(or_(Item.feed_id.is_(None), Item.feed_id != feed_id))
     return session.scalar(q)
 
 
+def _fit(value: str | None, limit: int) -> str | None:
+    """Feed fields longer than their column: an over-long link or id is useless, a long name is cut."""
+    return value if value is None or len(value) <= limit else value[:limit]
+
+
 def store_entry(session: Session, feed: Feed, entry: ParsedEntry, now: datetime) -> Item | None:
-    """Store one parsed entry; None when the feed already had it (same guid or link)."""
+    """Store one parsed entry; None when the feed already had it (same guid). A re-issued link or
+    reworded copy is stored as a duplicate pointing at the first copy, never dropped."""
     guid = entry.guid or entry.url or content_fingerprint(entry.title, entry.summary_text)
+    if len(guid) > 1000:  # the column holds 1000; a longer id is still an id, so keep it unique by hashing
+        guid = "sha1:" + hashlib.sha1(guid.encode()).hexdigest()
     if session.scalar(select(Item.id).where(Item.feed_id == feed.id, Item.guid == guid)) is not None:
         return None
-    url_norm = normalize_url(entry.url) if entry.url else None
+    url = entry.url if entry.url and len(entry.url) <= 2000 else None
+    url_norm = normalize_url(url) if url else None
+    if url_norm and len(url_norm) > 2000:
+        url_norm = None
     body = entry.content_text or entry.summary_text
     fp = content_fingerprint(entry.title, body) if (entry.title or body) else content_fingerprint(guid, "")
-    first = _first_copy(session, url_norm, fp, feed.id)
+    first = _first_copy(session, url_norm, fp)
     item = Item(
-        feed_id=feed.id, source=feed.key, guid=guid, url=entry.url, url_norm=url_norm, fingerprint=fp,
+        feed_id=feed.id, source=feed.key, guid=guid, url=url, url_norm=url_norm, fingerprint=fp,
         title=entry.title, summary=entry.summary_text, content=entry.content_text,
-        summary_html=entry.summary_html, content_html=entry.content_html, author=entry.author,
-        lang=entry.lang, published_at=entry.published or now, fetched_at=now,
+        summary_html=entry.summary_html, content_html=entry.content_html, author=_fit(entry.author, 300),
+        lang=_fit(entry.lang, 20), published_at=entry.published or now, fetched_at=now,
         duplicate_of_id=first.id if first else None,
     )
     session.add(item)
@@ -66,7 +76,7 @@ def store_pushed(session: Session, data: ItemIn, now: datetime) -> tuple[Item, b
     url_norm = normalize_url(data.url) if data.url else None
     fp = content_fingerprint(data.title, content or summary) if (data.title or content or summary) \
         else content_fingerprint(f"{data.source}:{data.id}", "")
-    first = _first_copy(session, url_norm, fp, None)
+    first = _first_copy(session, url_norm, fp)
     item = Item(
         source=data.source, external_id=data.id, guid=None, url=data.url, url_norm=url_norm, fingerprint=fp,
         title=data.title, summary=summary, content=content, summary_html=data.summary, content_html=data.content,
@@ -175,17 +185,16 @@ async def poll_due(factory: sessionmaker[Session], settings: Settings, now: date
         outcomes = await asyncio.gather(*(one(*f) for f in feeds))
     for feed_id, result, parsed, error in outcomes:
         report.polled += 1
+        if error is None:
+            try:  # one feed's bad entry must not lose the other feeds' outcomes
+                with transaction(factory) as s:
+                    report.new_items += record_success(s, s.get(Feed, feed_id), parsed, result, now, rng)
+                continue
+            except Exception as e:  # noqa: BLE001 - stored as the feed's error, polling goes on
+                error = RuntimeError(f"storing the feed's items failed: {type(e).__name__}: {e}")
         with transaction(factory) as s:
             feed = s.get(Feed, feed_id)
-            if error is None:
-                report.new_items += record_success(s, feed, parsed, result, now, rng)
-            else:
-                log.warning("feed %s (%s) failed: %s", feed.key, feed.url, error)
-                record_failure(feed, error, now, rng)
-                report.failed.append(feed.key)
+            log.warning("feed %s (%s) failed: %s", feed.key, feed.url, error)
+            record_failure(feed, error, now, rng)
+            report.failed.append(feed.key)
     return report
-
-
-def release_stale_leases(session: Session, now: datetime) -> None:
-    """Leases of a crashed worker expire on their own; this only tidies the column."""
-    session.execute(update(Feed).where(Feed.lease_until < now).values(lease_until=None))

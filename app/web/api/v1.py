@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from pydantic import AwareDatetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -45,8 +44,8 @@ def get_item(item_id: int, session: Session = Depends(get_session)) -> Item:
 @router.get("/hits", response_model=HitPage)
 def list_hits(
     indicator: list[str] = Query(None, description="indicator id (repeatable)"),
-    since: datetime | None = Query(None, description="event time, inclusive"),
-    until: datetime | None = Query(None, description="event time, exclusive"),
+    since: AwareDatetime | None = Query(None, description="event time, inclusive (ISO 8601 with a zone)"),
+    until: AwareDatetime | None = Query(None, description="event time, exclusive (ISO 8601 with a zone)"),
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = Query(None, description="next_cursor from the previous page"),
     session: Session = Depends(get_session),
@@ -94,7 +93,7 @@ def list_indicators(session: Session = Depends(get_session), ctx: AppContext = D
 
 @router.get("/scenarios", response_model=list[ScenarioOut])
 def list_scenarios(
-    at: datetime | None = Query(None, description="assess as of this event time (default: now)"),
+    at: AwareDatetime | None = Query(None, description="assess as of this event time, with a zone (default: now)"),
     session: Session = Depends(get_session), ctx: AppContext = Depends(get_context),
 ):
     """Each scenario's warning level with the indicators behind it, and its level history."""
