@@ -55,24 +55,34 @@ def _truncate(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file migrated once per session; tests get copies (a real migration, not create_all)."""
+    path = tmp_path_factory.mktemp("template") / "watchfloor.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _sqlite_copy(template: Path, folder: Path) -> str:
+    target = folder / "watchfloor.db"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path_factory) -> str:
-    """A freshly migrated, empty database: a new SQLite file, or the test PostgreSQL truncated."""
+def db_url(request, tmp_path_factory, sqlite_template) -> str:
+    """A freshly migrated, empty database: a new SQLite file, or this session's PostgreSQL schema truncated."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db')}/watchfloor.db"
-        upgrade(url)
-        return url
+        return _sqlite_copy(sqlite_template, tmp_path_factory.mktemp("db"))
     url = request.getfixturevalue("pg_url")
     _truncate(url)
     return url
 
 
 @pytest.fixture
-def sqlite_url(tmp_path) -> str:
+def sqlite_url(tmp_path, sqlite_template) -> str:
     """A migrated SQLite file, for tests whose subject is not the database backend."""
-    url = f"sqlite:///{tmp_path}/watchfloor.db"
-    upgrade(url)
-    return url
+    return _sqlite_copy(sqlite_template, tmp_path)
 
 
 @pytest.fixture
