@@ -67,6 +67,14 @@ class CompiledLibrary:
         self.window_rules = _topological([r for r in self.rules.values() if r.windowed], self)
         self.window_deps = {r.id: frozenset(r.depends_on(self)) for r in self.window_rules}
         self.scenario_members = {sid: members(self, sid) for sid in library.scenarios}
+        self._scenarios_of: dict[str, set[str]] = defaultdict(set)
+        for sid, weights in self.scenario_members.items():
+            for ind in weights:
+                self._scenarios_of[ind].add(sid)
+
+    def scenarios_of(self, indicator_ids) -> list[str]:
+        """The scenarios these indicators count towards (only their levels can have moved)."""
+        return sorted({s for i in indicator_ids for s in self._scenarios_of.get(i, ())})
 
     def entities_with_roles(self, roles: set[str]) -> frozenset[str]:
         return frozenset(e for r in roles for e in self.role_index.get(r, ()))
@@ -75,8 +83,14 @@ class CompiledLibrary:
         for e in entity_ids:
             self._entity_watchers[e].add(indicator_id)
 
+    def watch(self, indicator_id: str, group: GroupSpec) -> None:
+        """Make the indicator a candidate for items where this group occurs (an anchor every firing needs)."""
+        for k in group.keys:
+            self._term_watchers[k].add(indicator_id)
+        self.watch_entities(indicator_id, group.entities)
+
     def compile_group(self, indicator_id: str, terms: list[str]) -> GroupSpec:
-        """Register a group's terms; `@role:X` and `@entity:Y` stand for gazetteer aliases."""
+        """Register a group's terms; `@role:X`, `@entity:Y` and `@terms:Z` expand from the library."""
         keys, ents = set(), set()
         for t in terms:
             if t.startswith("@terms:"):
@@ -88,10 +102,7 @@ class CompiledLibrary:
             elif t.startswith("@entity:"):
                 ents.add(t[8:])
             else:
-                key = self.automaton.add_term(t)
-                keys.add(key)
-                self._term_watchers[key].add(indicator_id)
-        self.watch_entities(indicator_id, ents)
+                keys.add(self.automaton.add_term(t))
         return GroupSpec(frozenset(keys), frozenset(ents))
 
     def scan(self, title: str, summary: str, content: str) -> Scan:

@@ -66,8 +66,10 @@ class Engine:
                 for f in rule.evaluate(at, self.store):
                     self._store(f, out)
                     fresh.add(f.indicator_id)
-        if fresh or all_levels:
+        if all_levels:
             out.levels = update_levels(self.lib, self.store, at)
+        elif fresh:
+            out.levels = update_levels(self.lib, self.store, at, self.lib.scenarios_of(fresh))
 
     def _store(self, firing: Firing, out: Outcome) -> None:
         for cal in self.lib.calendar_rules:

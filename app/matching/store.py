@@ -110,8 +110,12 @@ class MemoryStore:
 
     def count_by_indicator(self, indicator_ids, since, until) -> dict[str, int]:
         out = {}
-        for i in indicator_ids:
-            n = len(self._window(self._hits.get(i, []), since, until))
+        with_hits = indicator_ids & self._hits.keys() if len(indicator_ids) > len(self._hits) else indicator_ids
+        for i in with_hits:
+            rows = self._hits.get(i)
+            if not rows or rows[-1][0] <= since or rows[0][0] > until:
+                continue
+            n = len(self._window(rows, since, until))
             if n:
                 out[i] = n
         return out

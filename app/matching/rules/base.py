@@ -114,6 +114,19 @@ class TermRule(ItemRule):
         }
         self.field_idx = frozenset(FIELDS.index(f) for f in self.spec.fields)
         self.all_fields = len(self.field_idx) == len(FIELDS)
+        for name in self.anchor_groups():
+            lib.watch(self.id, self.groups[name])
+
+    def anchor_groups(self) -> set[str]:
+        """Per clause, a group that must occur for it to hold: its most selective `all` group (fewest terms
+        and entities), else its `any` groups. Items without any anchor never evaluate the rule."""
+        out: set[str] = set()
+        for clause in self.spec.when:
+            if clause.all:
+                out.add(min(clause.all, key=lambda g: len(self.groups[g].keys) + len(self.groups[g].entities)))
+            else:
+                out |= set(clause.any)
+        return out
 
     def spans(self, scan: Scan, group: str) -> list[Span]:
         g = self.groups[group]

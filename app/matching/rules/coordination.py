@@ -12,6 +12,9 @@ class CoordinationRule(TermRule, WindowRule):
     kind = "coordination"
     windowed = True
 
+    def anchor_groups(self) -> set[str]:
+        return set()  # candidates come from the actors, registered in compile()
+
     def compile(self, lib) -> None:
         super().compile(lib)
         self.lib = lib

@@ -18,11 +18,16 @@ _BEFORE_WORDS = ("little known", "claimed", "claims", "claim", "تبنت", "تت
 class NewEntityRule(TermRule):
     kind = "new_entity"
 
+    def anchor_groups(self) -> set[str]:
+        return set()  # candidates come from the cue phrases and head nouns, registered in compile()
+
     def compile(self, lib) -> None:
         super().compile(lib)
         self.lib = lib
         self.cues = lib.compile_group(self.id, self.spec.cues)
         self.head_group = lib.compile_group(self.id, self.spec.head_nouns)
+        lib.watch(self.id, self.cues)
+        lib.watch(self.id, self.head_group)
         self.not_after = {normalize(w).strip() for w in self.spec.not_after}
         self._gazetteer: Resolver | None = None
         self._sightings: Resolver | None = None
