@@ -32,6 +32,9 @@ class CompiledLibrary:
         self.alias_owner: dict[str, str] = {}
         self.automaton = Automaton()
         self._entity_watchers: dict[str, set[str]] = defaultdict(set)
+        self._key_groups: dict[str, list[int]] = defaultdict(list)
+        self._entity_groups: dict[str, list[int]] = defaultdict(list)
+        self._group_count = 0
         self._term_watchers: dict[str, set[str]] = defaultdict(set)
         for add in additions:
             if add.entity_id not in self.entities:
@@ -103,7 +106,22 @@ class CompiledLibrary:
                 ents.add(t[8:])
             else:
                 keys.add(self.automaton.add_term(t))
-        return GroupSpec(frozenset(keys), frozenset(ents))
+        gid = self._group_count
+        self._group_count += 1
+        for k in keys:
+            self._key_groups[k].append(gid)
+        for e in ents:
+            self._entity_groups[e].append(gid)
+        return GroupSpec(frozenset(keys), frozenset(ents), gid)
+
+    def present_groups(self, scan: Scan) -> set[int]:
+        """Ids of every compiled group with at least one term or entity in the scan (computed once per item)."""
+        out: set[int] = set()
+        for k in scan.terms:
+            out.update(self._key_groups.get(k, ()))
+        for e in scan.entities:
+            out.update(self._entity_groups.get(e, ()))
+        return out
 
     def scan(self, title: str, summary: str, content: str) -> Scan:
         return scan_item(self.automaton, title, summary, content)

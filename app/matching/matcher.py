@@ -109,6 +109,7 @@ class Scan:
     texts: tuple[str, str, str]
     terms: dict[str, list[Span]] = field(default_factory=lambda: defaultdict(list))
     entities: dict[str, list[Span]] = field(default_factory=lambda: defaultdict(list))
+    groups: set[int] | None = None  # ids of the library's term groups that occurred, filled on first use
     _words: dict[int, list[tuple[int, int]] | None] = field(default_factory=dict)
     _offsets: dict[int, list[int]] = field(default_factory=dict)
 

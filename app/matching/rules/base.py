@@ -103,6 +103,7 @@ class GroupSpec:
 
     keys: frozenset[str]
     entities: frozenset[str]
+    gid: int = -1  # index in the library's group registry (presence per scan is computed once for all)
 
 
 class TermRule(ItemRule):
@@ -114,6 +115,7 @@ class TermRule(ItemRule):
         }
         self.field_idx = frozenset(FIELDS.index(f) for f in self.spec.fields)
         self.all_fields = len(self.field_idx) == len(FIELDS)
+        self._lib = lib
         for name in self.anchor_groups():
             lib.watch(self.id, self.groups[name])
 
@@ -135,9 +137,10 @@ class TermRule(ItemRule):
         return sorted(s for s in out if s.field in self.field_idx)
 
     def present(self, scan: Scan, group: str) -> bool:
-        """Whether any term of the group occurred (a set test; spans are built only when needed)."""
-        g = self.groups[group]
-        if g.keys.isdisjoint(scan.terms.keys()) and g.entities.isdisjoint(scan.entities.keys()):
+        """Whether any term of the group occurred (one set lookup; spans are built only when needed)."""
+        if scan.groups is None:
+            scan.groups = self._lib.present_groups(scan)
+        if self.groups[group].gid not in scan.groups:
             return False
         return self.all_fields or bool(self.spans(scan, group))
 
