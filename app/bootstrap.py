@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+from app.accounts.service import first_admin_credentials
 from app.context import AppContext
 from app.db import transaction
 from app.web.auth import create_api_key
 
 CREDENTIAL_STEPS: list = []  # other packages append callables (ctx, session) -> dict of new credentials
+CREDENTIAL_STEPS.append(first_admin_credentials)
 
 
 def ensure_demo_credentials(ctx: AppContext) -> list[str]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -36,6 +38,46 @@ class Settings(BaseSettings):
     tick_seconds: int = Field(10, ge=1, description="how often the scheduler looks for due work")
     match_batch: int = Field(200, ge=1, description="items matched per tick")
     lease_seconds: int = Field(300, ge=10, description="how long a claimed unit of work stays claimed")
+
+    # Delivery (app/notify): SMTP, webhooks, immediate notifications and digests.
+    smtp_host: str = Field("localhost", description="SMTP server that relays Watchfloor's email")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port: 587 for STARTTLS, 465 for implicit TLS")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="STARTTLS upgrade (required), implicit TLS, or none (a loopback relay only)")
+    smtp_user: str | None = Field(None, description="SMTP AUTH user; no AUTH when unset")
+    smtp_password: SecretStr | None = Field(None, description="SMTP AUTH password")
+    smtp_timeout: float = Field(30.0, gt=0, description="seconds before an SMTP exchange is abandoned")
+    mail_from: str = Field("Watchfloor <watchfloor@localhost>", description="From: of every email Watchfloor sends")
+    webhook_timeout: float = Field(10.0, gt=0, le=60, description="seconds before a webhook request counts as failed")
+    webhook_batch: int = Field(200, ge=1, description="webhook deliveries claimed per round")
+    webhook_concurrency: int = Field(64, ge=1, description="webhook requests in flight per worker")
+    webhook_allow_networks: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        [], description="comma-separated CIDR networks endpoints may resolve to although "
+        "private, loopback or link-local (the SSRF guard's admin allow-list), e.g. 10.20.0.0/16")
+    webhook_rotation_hours: int = Field(
+        24, ge=0, le=720, description="hours the previous endpoint secret keeps signing after a rotation")
+    notify_tick: float = Field(1.0, gt=0, description="seconds between immediate-notification ticks (and checks that "
+                               "the collector and webhook sender loops run)")
+    immediate_group_wait: float = Field(
+        10.0, ge=0, description="seconds an immediate notification waits so a burst becomes one message")
+    digest_time: str = Field("07:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                             description="default local time (HH:MM) of a new daily digest subscription")
+    digest_timezone: str = Field("UTC", description="default IANA time zone of a new digest subscription")
+    digest_send_empty: bool = Field(True, description="new digest subscriptions get a 'nothing new' digest too")
+
+    @field_validator("webhook_allow_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, v: object) -> object:
+        return [n.strip() for n in v.split(",") if n.strip()] if isinstance(v, str) else v
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {v!r}") from None
+        return v
 
     @field_validator("database_url")
     @classmethod

@@ -5,10 +5,14 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 
 from app import __version__
+from app.accounts.sessions import session_options
 from app.config import Settings, get_settings
 from app.context import AppContext
+from app.web.inbox.templating import STATIC_DIR
 
 
 def create_app(settings: Settings | None = None, *, with_scheduler: bool = False) -> FastAPI:
@@ -34,6 +38,8 @@ def create_app(settings: Settings | None = None, *, with_scheduler: bool = False
     app = FastAPI(title="Watchfloor", version=__version__, lifespan=lifespan,
                   description="Indicators-and-warnings alerting over news and RSS feeds.")
     app.state.ctx = ctx
+    app.add_middleware(SessionMiddleware, **session_options(settings))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     from app.web import routers
 
     for router in routers.all_routers():

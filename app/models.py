@@ -1,5 +1,7 @@
 """Imports every domain's models so Base.metadata (and Alembic) sees the whole schema."""
 
+import app.notify.models  # noqa: F401 - the delivery tables
+from app.accounts.models import LoginThrottle, User
 from app.alerts.models import Alert, AlertEvent, AlertHit, Story, StoryItem
 from app.db import Base
 from app.ingest.models import Feed, Item
@@ -8,5 +10,5 @@ from app.web.models import ApiKey
 
 __all__ = [
     "Alert", "AlertEvent", "AlertHit", "ApiKey", "Base", "Feed", "GazetteerAddition", "Hit", "Item",
-    "Observation", "RuleState", "ScenarioLevelEvent", "Sighting", "Story", "StoryItem",
+    "LoginThrottle", "Observation", "RuleState", "ScenarioLevelEvent", "Sighting", "Story", "StoryItem", "User",
 ]

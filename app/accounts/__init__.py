@@ -1,0 +1,1 @@
+"""People who use the inbox: users with roles, password login, sessions and CSRF protection."""

@@ -1,0 +1,93 @@
+"""Fixtures for the HTML pages: users of each role, signed-in clients, and alerts made by the real pipeline."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+
+from app.accounts import service as accounts
+from app.alerts.service import alerts_for_hits
+from app.db import transaction
+from app.ingest.schemas import ItemIn
+from app.ingest.service import store_pushed
+from app.matching import service as matching_service
+from app.matching.loader import load_library
+from app.matching.service import match_pending
+
+PASSWORD = "a long enough password"
+NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def fast_hashes(monkeypatch):
+    """Cheap argon2 parameters: these tests sign in many times (production parameters: tests/accounts)."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def users(ctx) -> dict[str, str]:
+    with transaction(ctx.sessions) as s:
+        for role in ("viewer", "officer", "admin"):
+            accounts.create_user(s, role, PASSWORD, role)
+    return {"viewer": "viewer", "officer": "officer", "admin": "admin"}
+
+
+def form_token(html: str) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD, next_: str = "/inbox"):
+    token = form_token(client.get("/login").text)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token,
+                                       "next": next_}, follow_redirects=False)
+
+
+@pytest.fixture
+def browser_as(app, users):
+    """browser_as(role) -> a TestClient signed in as the user of that role (no API key)."""
+    clients = []
+
+    def make(role: str) -> TestClient:
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
+        assert sign_in(client, users[role]).status_code == 303
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def pipeline(ctx):
+    """pipeline(*push_bodies) -> ids of alerts touched, through store_pushed, match_pending, alerts_for_hits."""
+
+    def run(*items: dict) -> list[int]:
+        with transaction(ctx.sessions) as s:
+            for body in items:
+                store_pushed(s, ItemIn(**body), NOW)
+        with transaction(ctx.sessions) as s:
+            report = match_pending(s, ctx.library.get(s), limit=1000, now=NOW)
+            return [a.id for a in alerts_for_hits(s, report.hit_ids, now=NOW)]
+
+    return run
+
+
+_PARSED: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def library_parsed_once(monkeypatch):
+    """Parse the indicator YAML once per run, not once per test (these tests never edit it); every
+    test still compiles its own library with its own database's gazetteer additions."""
+    def cached(root):
+        if root not in _PARSED:
+            _PARSED[root] = load_library(root)
+        return _PARSED[root]
+
+    monkeypatch.setattr(matching_service, "load_library", cached)
