@@ -11,7 +11,7 @@ from app.accounts.models import ROLES, User
 from app.web.deps import get_session
 
 
-def current_user(request: Request, session: Session = Depends(get_session)) -> User | None:
+def current_user(request: Request, session: Session = Depends(get_session, scope="function")) -> User | None:
     """The user this session belongs to; None (and the session cleared) when it is stale or absent."""
     uid = request.session.get("uid")
     if uid is None:

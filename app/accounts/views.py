@@ -26,7 +26,7 @@ def login_form(request: Request, next: str = "/inbox", user: User | None = Depen
 
 @router.post("/login")
 def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/inbox"),
-          session: Session = Depends(get_session)) -> Response:
+          session: Session = Depends(get_session, scope="function")) -> Response:
     target = local_path(next, "/inbox")
     address = request.client.host if request.client else "unknown"
     try:

@@ -53,12 +53,12 @@ def _unprocessable(e: service.NotifyError) -> HTTPException:
 
 
 @router.get("/subscriptions", response_model=list[SubscriptionOut])
-def list_subscriptions(session: Session = Depends(get_session)):
+def list_subscriptions(session: Session = Depends(get_session, scope="function")):
     return [_sub_out(s) for s in session.scalars(select(Subscription).order_by(Subscription.id))]
 
 
 @router.post("/subscriptions", response_model=SubscriptionOut, status_code=201)
-def create_subscription(data: SubscriptionIn, session: Session = Depends(get_session),
+def create_subscription(data: SubscriptionIn, session: Session = Depends(get_session, scope="function"),
                         ctx: AppContext = Depends(get_context)):
     """Email subscriptions are sent a confirmation link first; nothing else goes out until it is used."""
     try:
@@ -69,12 +69,12 @@ def create_subscription(data: SubscriptionIn, session: Session = Depends(get_ses
 
 
 @router.get("/subscriptions/{sub_id}", response_model=SubscriptionOut)
-def get_subscription(sub_id: int, session: Session = Depends(get_session)):
+def get_subscription(sub_id: int, session: Session = Depends(get_session, scope="function")):
     return _sub_out(_get(session, Subscription, sub_id, "subscription"))
 
 
 @router.patch("/subscriptions/{sub_id}", response_model=SubscriptionOut)
-def update_subscription(sub_id: int, patch: SubscriptionPatch, session: Session = Depends(get_session),
+def update_subscription(sub_id: int, patch: SubscriptionPatch, session: Session = Depends(get_session, scope="function"),
                         ctx: AppContext = Depends(get_context)):
     sub = _get(session, Subscription, sub_id, "subscription")
     try:
@@ -85,13 +85,13 @@ def update_subscription(sub_id: int, patch: SubscriptionPatch, session: Session 
 
 
 @router.delete("/subscriptions/{sub_id}", status_code=204)
-def delete_subscription(sub_id: int, session: Session = Depends(get_session)) -> Response:
+def delete_subscription(sub_id: int, session: Session = Depends(get_session, scope="function")) -> Response:
     session.delete(_get(session, Subscription, sub_id, "subscription"))
     return Response(status_code=204)
 
 
 @router.post("/subscriptions/{sub_id}/confirmation", response_model=SubscriptionOut)
-def resend_confirmation(sub_id: int, session: Session = Depends(get_session)):
+def resend_confirmation(sub_id: int, session: Session = Depends(get_session, scope="function")):
     """Send the confirmation email again (on the next tick)."""
     sub = _get(session, Subscription, sub_id, "subscription")
     try:
@@ -102,7 +102,7 @@ def resend_confirmation(sub_id: int, session: Session = Depends(get_session)):
 
 
 @router.get("/subscriptions/{sub_id}/digests", response_model=list[LedgerOut])
-def digest_ledger(sub_id: int, limit: int = Query(30, ge=1, le=365), session: Session = Depends(get_session)):
+def digest_ledger(sub_id: int, limit: int = Query(30, ge=1, le=365), session: Session = Depends(get_session, scope="function")):
     """The digest ledger: one row per period, with its state (sent, skipped, uncertain, …)."""
     _get(session, Subscription, sub_id, "subscription")
     rows = session.scalars(select(DigestLedger).where(DigestLedger.subscription_id == sub_id)
@@ -111,13 +111,13 @@ def digest_ledger(sub_id: int, limit: int = Query(30, ge=1, le=365), session: Se
 
 
 @router.get("/webhook-endpoints", response_model=list[EndpointOut])
-def list_endpoints(session: Session = Depends(get_session)):
+def list_endpoints(session: Session = Depends(get_session, scope="function")):
     return [EndpointOut.model_validate(e, from_attributes=True)
             for e in session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id))]
 
 
 @router.post("/webhook-endpoints", response_model=EndpointCreated, status_code=201)
-def create_endpoint(data: EndpointIn, session: Session = Depends(get_session), ctx: AppContext = Depends(get_context)):
+def create_endpoint(data: EndpointIn, session: Session = Depends(get_session, scope="function"), ctx: AppContext = Depends(get_context)):
     """Register an endpoint; the response carries its signing secret. URLs resolving to loopback, private,
     link-local or metadata addresses are refused unless WATCHFLOOR_WEBHOOK_ALLOW_NETWORKS allows them."""
     try:
@@ -128,12 +128,12 @@ def create_endpoint(data: EndpointIn, session: Session = Depends(get_session), c
 
 
 @router.get("/webhook-endpoints/{ep_id}", response_model=EndpointOut)
-def get_endpoint(ep_id: int, session: Session = Depends(get_session)):
+def get_endpoint(ep_id: int, session: Session = Depends(get_session, scope="function")):
     return EndpointOut.model_validate(_get(session, WebhookEndpoint, ep_id, "webhook endpoint"), from_attributes=True)
 
 
 @router.patch("/webhook-endpoints/{ep_id}", response_model=EndpointOut)
-def update_endpoint(ep_id: int, patch: EndpointPatch, session: Session = Depends(get_session),
+def update_endpoint(ep_id: int, patch: EndpointPatch, session: Session = Depends(get_session, scope="function"),
                     ctx: AppContext = Depends(get_context)):
     """Change URL, event types, or enable/disable (re-enabling resumes its pending deliveries)."""
     ep = _get(session, WebhookEndpoint, ep_id, "webhook endpoint")
@@ -145,19 +145,19 @@ def update_endpoint(ep_id: int, patch: EndpointPatch, session: Session = Depends
 
 
 @router.delete("/webhook-endpoints/{ep_id}", status_code=204)
-def delete_endpoint(ep_id: int, session: Session = Depends(get_session)) -> Response:
+def delete_endpoint(ep_id: int, session: Session = Depends(get_session, scope="function")) -> Response:
     session.delete(_get(session, WebhookEndpoint, ep_id, "webhook endpoint"))
     return Response(status_code=204)
 
 
 @router.get("/webhook-endpoints/{ep_id}/secret", response_model=EndpointSecret)
-def get_secret(ep_id: int, session: Session = Depends(get_session)):
+def get_secret(ep_id: int, session: Session = Depends(get_session, scope="function")):
     ep = _get(session, WebhookEndpoint, ep_id, "webhook endpoint")
     return EndpointSecret(secret=ep.secret, previous_secret_expires_at=ep.previous_secret_expires_at)
 
 
 @router.post("/webhook-endpoints/{ep_id}/rotate-secret", response_model=EndpointSecret)
-def rotate_secret(ep_id: int, session: Session = Depends(get_session), ctx: AppContext = Depends(get_context)):
+def rotate_secret(ep_id: int, session: Session = Depends(get_session, scope="function"), ctx: AppContext = Depends(get_context)):
     """A new secret; until `previous_secret_expires_at` every request carries both signatures."""
     ep = _get(session, WebhookEndpoint, ep_id, "webhook endpoint")
     service.rotate_secret(session, ep, settings=ctx.settings, now=utcnow())
@@ -165,7 +165,7 @@ def rotate_secret(ep_id: int, session: Session = Depends(get_session), ctx: AppC
 
 
 @router.post("/webhook-endpoints/{ep_id}/redeliver-dead", response_model=Redelivered)
-def redeliver_dead(ep_id: int, session: Session = Depends(get_session)):
+def redeliver_dead(ep_id: int, session: Session = Depends(get_session, scope="function")):
     """Queue every dead letter of the endpoint again, with a fresh retry schedule."""
     _get(session, WebhookEndpoint, ep_id, "webhook endpoint")
     return Redelivered(redelivered=service.redeliver_dead(session, ep_id, utcnow()))
@@ -180,7 +180,7 @@ def _delivery_out(d: Delivery, ev: OutboxEvent) -> dict:
 def list_deliveries(
     endpoint_id: int | None = Query(None), status: str | None = Query(None, description="pending, succeeded or dead"),
     limit: int = Query(50, ge=1, le=500), cursor: str | None = Query(None),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ):
     """The delivery log, newest first (keyset-paginated); `status=dead` lists the dead letters."""
     q = (select(Delivery, OutboxEvent).join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
@@ -199,7 +199,7 @@ def list_deliveries(
 
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryDetail)
-def get_delivery(delivery_id: int, session: Session = Depends(get_session)):
+def get_delivery(delivery_id: int, session: Session = Depends(get_session, scope="function")):
     """One delivery with its payload and every attempt (status, latency, start of the response)."""
     d = _get(session, Delivery, delivery_id, "delivery")
     ev = session.get(OutboxEvent, d.event_id)
@@ -211,7 +211,7 @@ def get_delivery(delivery_id: int, session: Session = Depends(get_session)):
 
 
 @router.post("/deliveries/{delivery_id}/redeliver", response_model=DeliveryOut)
-def redeliver_one(delivery_id: int, session: Session = Depends(get_session)):
+def redeliver_one(delivery_id: int, session: Session = Depends(get_session, scope="function")):
     """Send a delivery again now (a dead letter, or a delivered one the receiver lost), same webhook-id."""
     d = _get(session, Delivery, delivery_id, "delivery")
     redeliver(session, d, utcnow())

@@ -36,7 +36,7 @@ def key_from_request(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def require_api_key(request: Request, session: Session = Depends(get_session)) -> ApiKey:
+def require_api_key(request: Request, session: Session = Depends(get_session, scope="function")) -> ApiKey:
     """FastAPI dependency: a valid, unrevoked key in `Authorization: Bearer` or `X-API-Key`."""
     plain = key_from_request(request)
     if not plain:

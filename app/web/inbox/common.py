@@ -15,7 +15,7 @@ from app.context import AppContext
 from app.web.deps import get_context, get_session
 
 
-def get_library(session: Session = Depends(get_session), ctx: AppContext = Depends(get_context)):
+def get_library(session: Session = Depends(get_session, scope="function"), ctx: AppContext = Depends(get_context)):
     """The compiled library as of now (reloaded when files or gazetteer additions change)."""
     return ctx.library.get(session)
 

@@ -26,7 +26,7 @@ DURATIONS = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "12h": timedelt
 
 @router.get("/silences")
 def silences(request: Request, kind: str = "indicator", target: str = "", user: User = Depends(require_role("viewer")),
-             session: Session = Depends(get_session), lib=Depends(get_library)) -> Response:
+             session: Session = Depends(get_session, scope="function"), lib=Depends(get_library)) -> Response:
     now = utcnow()
     return render(request, "silences.html", {
         "user": user, "now": now, "silences": list_silences(session, now), "kinds": KINDS, "durations": DURATIONS,
@@ -39,7 +39,7 @@ def silences(request: Request, kind: str = "indicator", target: str = "", user: 
 @router.post("/silences")
 def create(request: Request, kind: str = Form(...), target: str = Form(""), reason: str = Form(""),
            duration: str = Form("1d"), until: str = Form(""), user: User = Depends(require_role("admin")),
-           session: Session = Depends(get_session), lib=Depends(get_library)) -> Response:
+           session: Session = Depends(get_session, scope="function"), lib=Depends(get_library)) -> Response:
     now = utcnow()
     try:
         ends_at = parse_moment(until, end=True) if until else now + DURATIONS.get(duration, DURATIONS["1d"])
@@ -54,7 +54,7 @@ def create(request: Request, kind: str = Form(...), target: str = Form(""), reas
 
 @router.post("/silences/{silence_id}/expire")
 def expire(request: Request, silence_id: int, user: User = Depends(require_role("admin")),
-           session: Session = Depends(get_session)) -> Response:
+           session: Session = Depends(get_session, scope="function")) -> Response:
     silence = session.get(Silence, silence_id)
     if silence is None:
         raise HTTPException(404, f"no silence #{silence_id}")
