@@ -10,7 +10,7 @@ import pytest
 
 from app.ingest.parse import ParsedEntry, ParsedFeed, parse_feed
 
-CORPUS = Path("/work/shared/corpora/feedparser-6.0.14")
+CORPUS = Path(__file__).resolve().parents[3] / "shared/corpora/feedparser-6.0.14"
 
 
 def corpus(name: str, *, base_url: str = "http://example.com/feed") -> ParsedFeed:

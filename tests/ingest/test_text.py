@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from app.ingest.parse import parse_feed
 from app.ingest.text import html_to_text, sanitize_html
 
-SANITIZE_CORPUS = Path("/work/shared/corpora/feedparser-6.0.14/wellformed/sanitize")
+SANITIZE_CORPUS = Path(__file__).resolve().parents[3] / "shared/corpora/feedparser-6.0.14/wellformed/sanitize"
 ALLOWED_TAGS = {"p", "br", "b", "strong", "i", "em", "ul", "ol", "li", "blockquote", "a"}
 REL = "noopener noreferrer nofollow"
 
