@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.web.api.schemas import HitOut
+
 
 class Orm(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -53,16 +55,8 @@ class EventOut(Orm):
     note: str | None
 
 
-class HitEvidenceOut(Orm):
-    id: int
-    indicator_id: str
-    kind: str
-    at: datetime
-    severity: str
-    item_id: int | None
-    item_ids: list
-    evidence: dict
-    library_version: str
+class HitEvidenceOut(HitOut, Orm):
+    """A hit behind an alert: the API's hit shape, readable from the ORM row."""
 
 
 class NameOut(BaseModel):

@@ -74,7 +74,8 @@ def get_subscription(sub_id: int, session: Session = Depends(get_session, scope=
 
 
 @router.patch("/subscriptions/{sub_id}", response_model=SubscriptionOut)
-def update_subscription(sub_id: int, patch: SubscriptionPatch, session: Session = Depends(get_session, scope="function"),
+def update_subscription(sub_id: int, patch: SubscriptionPatch,
+                        session: Session = Depends(get_session, scope="function"),
                         ctx: AppContext = Depends(get_context)):
     sub = _get(session, Subscription, sub_id, "subscription")
     try:
@@ -102,7 +103,8 @@ def resend_confirmation(sub_id: int, session: Session = Depends(get_session, sco
 
 
 @router.get("/subscriptions/{sub_id}/digests", response_model=list[LedgerOut])
-def digest_ledger(sub_id: int, limit: int = Query(30, ge=1, le=365), session: Session = Depends(get_session, scope="function")):
+def digest_ledger(sub_id: int, limit: int = Query(30, ge=1, le=365),
+                  session: Session = Depends(get_session, scope="function")):
     """The digest ledger: one row per period, with its state (sent, skipped, uncertain, …)."""
     _get(session, Subscription, sub_id, "subscription")
     rows = session.scalars(select(DigestLedger).where(DigestLedger.subscription_id == sub_id)
@@ -117,7 +119,8 @@ def list_endpoints(session: Session = Depends(get_session, scope="function")):
 
 
 @router.post("/webhook-endpoints", response_model=EndpointCreated, status_code=201)
-def create_endpoint(data: EndpointIn, session: Session = Depends(get_session, scope="function"), ctx: AppContext = Depends(get_context)):
+def create_endpoint(data: EndpointIn, session: Session = Depends(get_session, scope="function"),
+                    ctx: AppContext = Depends(get_context)):
     """Register an endpoint; the response carries its signing secret. URLs resolving to loopback, private,
     link-local or metadata addresses are refused unless WATCHFLOOR_WEBHOOK_ALLOW_NETWORKS allows them."""
     try:
@@ -157,7 +160,8 @@ def get_secret(ep_id: int, session: Session = Depends(get_session, scope="functi
 
 
 @router.post("/webhook-endpoints/{ep_id}/rotate-secret", response_model=EndpointSecret)
-def rotate_secret(ep_id: int, session: Session = Depends(get_session, scope="function"), ctx: AppContext = Depends(get_context)):
+def rotate_secret(ep_id: int, session: Session = Depends(get_session, scope="function"),
+                  ctx: AppContext = Depends(get_context)):
     """A new secret; until `previous_secret_expires_at` every request carries both signatures."""
     ep = _get(session, WebhookEndpoint, ep_id, "webhook endpoint")
     service.rotate_secret(session, ep, settings=ctx.settings, now=utcnow())

@@ -35,7 +35,8 @@ def _problem(e: ValidationError | service.NotifyError) -> str:
 
 
 @manage.get("/notify")
-def overview(request: Request, user: User = Depends(require_role("viewer")), session: Session = Depends(get_session, scope="function"),
+def overview(request: Request, user: User = Depends(require_role("viewer")),
+             session: Session = Depends(get_session, scope="function"),
              ctx: AppContext = Depends(get_context)) -> Response:
     names = names_for(ctx, session)
     return render(request, "notify/index.html", {
@@ -98,7 +99,8 @@ def resend_confirmation(request: Request, sub_id: int, user: User = Depends(requ
 @manage.post("/notify/endpoints")
 def create_endpoint(request: Request, url: str = Form(...), description: str = Form(""),
                     event_types: list[str] = Form([]), user: User = Depends(require_role("admin")),
-                    session: Session = Depends(get_session, scope="function"), ctx: AppContext = Depends(get_context)) -> Response:
+                    session: Session = Depends(get_session, scope="function"),
+                    ctx: AppContext = Depends(get_context)) -> Response:
     try:
         ep = service.create_endpoint(session, EndpointIn(url=url, description=description, event_types=event_types),
                                      settings=ctx.settings)
@@ -135,7 +137,8 @@ def endpoint_page(request: Request, ep_id: int, user: User = Depends(require_rol
 
 @manage.post("/notify/endpoints/{ep_id}/rotate")
 def rotate(request: Request, ep_id: int, user: User = Depends(require_role("admin")),
-           session: Session = Depends(get_session, scope="function"), ctx: AppContext = Depends(get_context)) -> Response:
+           session: Session = Depends(get_session, scope="function"),
+           ctx: AppContext = Depends(get_context)) -> Response:
     ep = service.rotate_secret(session, _endpoint(session, ep_id), settings=ctx.settings, now=utcnow())
     flash(request, f"new secret; the old one keeps signing until {ep.previous_secret_expires_at:%Y-%m-%d %H:%M} UTC")
     return see_other(f"/notify/endpoints/{ep_id}")
@@ -143,7 +146,8 @@ def rotate(request: Request, ep_id: int, user: User = Depends(require_role("admi
 
 @manage.post("/notify/endpoints/{ep_id}/enabled")
 def set_enabled(request: Request, ep_id: int, enabled: str = Form(...), user: User = Depends(require_role("admin")),
-                session: Session = Depends(get_session, scope="function"), ctx: AppContext = Depends(get_context)) -> Response:
+                session: Session = Depends(get_session, scope="function"),
+                ctx: AppContext = Depends(get_context)) -> Response:
     service.update_endpoint(session, _endpoint(session, ep_id), EndpointPatch(enabled=enabled == "1"),
                             settings=ctx.settings)
     return see_other(f"/notify/endpoints/{ep_id}")
