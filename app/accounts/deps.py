@@ -8,10 +8,10 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session
 
 from app.accounts.models import ROLES, User
-from app.web.deps import get_session
+from app.web.deps import SESSION
 
 
-def current_user(request: Request, session: Session = Depends(get_session, scope="function")) -> User | None:
+def current_user(request: Request, session: Session = SESSION) -> User | None:
     """The user this session belongs to; None (and the session cleared) when it is stale or absent."""
     uid = request.session.get("uid")
     if uid is None:

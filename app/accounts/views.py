@@ -11,7 +11,7 @@ from app.accounts.models import User
 from app.accounts.service import Throttled, authenticate
 from app.accounts.sessions import csrf_protect, end_session, start_session
 from app.db import utcnow
-from app.web.deps import get_session
+from app.web.deps import SESSION
 from app.web.inbox.common import local_path, see_other
 from app.web.inbox.templating import render
 
@@ -26,7 +26,7 @@ def login_form(request: Request, next: str = "/inbox", user: User | None = Depen
 
 @router.post("/login")
 def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/inbox"),
-          session: Session = Depends(get_session, scope="function")) -> Response:
+          session: Session = SESSION) -> Response:
     target = local_path(next, "/inbox")
     address = request.client.host if request.client else "unknown"
     try:

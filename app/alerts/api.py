@@ -40,7 +40,7 @@ from app.alerts.silences import SilenceError, create_silence, expire_silence, li
 from app.alerts.stories import Source, story_sources
 from app.db import utcnow
 from app.web.auth import require_api_key
-from app.web.deps import get_session
+from app.web.deps import SESSION
 from app.web.inbox.common import get_library
 from app.web.models import ApiKey
 from app.web.pagination import decode_cursor, encode_cursor
@@ -88,7 +88,7 @@ def list_alerts(
     q: str | None = Query(None, description="full-text search over the items of the alert's story"),
     silenced: bool = Query(False, description="include alerts a silence mutes"),
     limit: int = Query(50, ge=1, le=200), cursor: str | None = None,
-    session: Session = Depends(get_session, scope="function"), lib=Depends(get_library),
+    session: Session = SESSION, lib=Depends(get_library),
 ) -> AlertPage:
     """The inbox: filtered alerts, newest event first, keyset-paginated (pass back `next_cursor`)."""
     now = utcnow()
@@ -104,7 +104,7 @@ def list_alerts(
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertDetailOut)
-def get_alert(alert_id: int, session: Session = Depends(get_session, scope="function"), lib=Depends(get_library)) -> AlertDetailOut:
+def get_alert(alert_id: int, session: Session = SESSION, lib=Depends(get_library)) -> AlertDetailOut:
     """One alert with its hits (evidence), audit trail and any new names awaiting review."""
     d = alert_detail(session, alert_id)
     if d is None:
@@ -119,7 +119,7 @@ def get_alert(alert_id: int, session: Session = Depends(get_session, scope="func
 
 @router.post("/alerts/{alert_id}/status", response_model=AlertOut)
 def change_status(alert_id: int, body: StatusIn, actor: str = Depends(_actor),
-                  session: Session = Depends(get_session, scope="function")) -> AlertOut:
+                  session: Session = SESSION) -> AlertOut:
     """acknowledge, escalate, dismiss (reason required), resolve or reopen; 409 when not allowed."""
     alert = _alert(session, alert_id)
     try:
@@ -131,7 +131,7 @@ def change_status(alert_id: int, body: StatusIn, actor: str = Depends(_actor),
 
 @router.post("/alerts/{alert_id}/assign", response_model=AlertOut)
 def change_assignee(alert_id: int, body: AssignIn, actor: str = Depends(_actor),
-                    session: Session = Depends(get_session, scope="function")) -> AlertOut:
+                    session: Session = SESSION) -> AlertOut:
     alert = _alert(session, alert_id)
     try:
         triage.assign(session, alert, body.assignee, actor)
@@ -142,14 +142,14 @@ def change_assignee(alert_id: int, body: AssignIn, actor: str = Depends(_actor),
 
 @router.post("/alerts/{alert_id}/severity", response_model=AlertOut)
 def change_severity(alert_id: int, body: SeverityIn, actor: str = Depends(_actor),
-                    session: Session = Depends(get_session, scope="function")) -> AlertOut:
+                    session: Session = SESSION) -> AlertOut:
     alert = _alert(session, alert_id)
     triage.set_severity(session, alert, body.severity, actor)
     return _out(alert, [], utcnow())
 
 
 @router.post("/alerts/{alert_id}/notes", response_model=EventOut, status_code=201)
-def add_note(alert_id: int, body: NoteIn, actor: str = Depends(_actor), session: Session = Depends(get_session, scope="function")):
+def add_note(alert_id: int, body: NoteIn, actor: str = Depends(_actor), session: Session = SESSION):
     """A note, kept in the alert's audit trail."""
     try:
         return triage.add_note(session, _alert(session, alert_id), body.body, actor)
@@ -158,7 +158,7 @@ def add_note(alert_id: int, body: NoteIn, actor: str = Depends(_actor), session:
 
 
 @router.post("/alerts/{alert_id}/names", response_model=NameOut)
-def review(alert_id: int, body: NameReviewIn, actor: str = Depends(_actor), session: Session = Depends(get_session, scope="function"),
+def review(alert_id: int, body: NameReviewIn, actor: str = Depends(_actor), session: Session = SESSION,
            lib=Depends(get_library)) -> NameOut:
     """Decide on a new name: a new gazetteer entity, an alias of an existing one, or dismissed."""
     try:
@@ -170,7 +170,7 @@ def review(alert_id: int, body: NameReviewIn, actor: str = Depends(_actor), sess
 
 
 @router.post("/alerts/bulk", response_model=BulkOut)
-def bulk(body: BulkIn, actor: str = Depends(_actor), session: Session = Depends(get_session, scope="function")) -> BulkOut:
+def bulk(body: BulkIn, actor: str = Depends(_actor), session: Session = SESSION) -> BulkOut:
     """One action over many alerts; alerts it does not apply to are listed in `skipped` with the reason."""
     try:
         result = triage.bulk(session, body.ids, body.action, actor, reason=body.reason, assignee=body.assignee)
@@ -185,14 +185,14 @@ def _silence_out(s: Silence, now: datetime) -> SilenceOut:
 
 
 @router.get("/silences", response_model=list[SilenceOut])
-def silences(session: Session = Depends(get_session, scope="function")) -> list[SilenceOut]:
+def silences(session: Session = SESSION) -> list[SilenceOut]:
     """Active silences and those that ended within the last week."""
     now = utcnow()
     return [_silence_out(s, now) for s in list_silences(session, now)]
 
 
 @router.post("/silences", response_model=SilenceOut, status_code=201)
-def add_silence(body: SilenceIn, actor: str = Depends(_actor), session: Session = Depends(get_session, scope="function"),
+def add_silence(body: SilenceIn, actor: str = Depends(_actor), session: Session = SESSION,
                 lib=Depends(get_library)) -> SilenceOut:
     """Mute an indicator, a term, an actor (gazetteer entity id) or a feed until `ends_at`."""
     now = utcnow()
@@ -208,7 +208,7 @@ def add_silence(body: SilenceIn, actor: str = Depends(_actor), session: Session 
 
 
 @router.post("/silences/{silence_id}/expire", response_model=SilenceOut)
-def end_silence(silence_id: int, actor: str = Depends(_actor), session: Session = Depends(get_session, scope="function")) -> SilenceOut:
+def end_silence(silence_id: int, actor: str = Depends(_actor), session: Session = SESSION) -> SilenceOut:
     silence = session.get(Silence, silence_id)
     if silence is None:
         raise HTTPException(404, f"no silence {silence_id}")
@@ -221,13 +221,13 @@ def end_silence(silence_id: int, actor: str = Depends(_actor), session: Session 
 
 
 @router.get("/views", response_model=list[ViewOut])
-def views(actor: str = Depends(_actor), session: Session = Depends(get_session, scope="function")) -> list:
+def views(actor: str = Depends(_actor), session: Session = SESSION) -> list:
     """This API key's saved inbox views."""
     return list_views(session, actor)
 
 
 @router.post("/views", response_model=ViewOut, status_code=201)
-def add_view(body: ViewIn, actor: str = Depends(_actor), session: Session = Depends(get_session, scope="function")):
+def add_view(body: ViewIn, actor: str = Depends(_actor), session: Session = SESSION):
     try:
         return save_view(session, actor, body.name, body.query)
     except ViewError as e:
@@ -235,14 +235,14 @@ def add_view(body: ViewIn, actor: str = Depends(_actor), session: Session = Depe
 
 
 @router.delete("/views/{view_id}", status_code=204)
-def remove_view(view_id: int, actor: str = Depends(_actor), session: Session = Depends(get_session, scope="function")) -> None:
+def remove_view(view_id: int, actor: str = Depends(_actor), session: Session = SESSION) -> None:
     if not delete_view(session, actor, view_id):
         raise HTTPException(404, f"no view {view_id}")
 
 
 @router.get("/board", response_model=BoardOut)
 def get_board(as_of: datetime | None = Query(None, description="event time to assess at (default now)"),
-              session: Session = Depends(get_session, scope="function"), lib=Depends(get_library)) -> BoardOut:
+              session: Session = SESSION, lib=Depends(get_library)) -> BoardOut:
     """Per scenario: level, level history, and each indicator's state, 30-day trend and last hit."""
     at = min(_utc(as_of), utcnow()) if as_of else utcnow()
     scenarios = board(session, lib, at)
@@ -253,7 +253,7 @@ def get_board(as_of: datetime | None = Query(None, description="event time to as
 
 
 @router.get("/feeds/health", response_model=list[FeedHealthOut])
-def feeds_health(session: Session = Depends(get_session, scope="function")) -> list[FeedHealthOut]:
+def feeds_health(session: Session = SESSION) -> list[FeedHealthOut]:
     """Each feed's last success and error, back-off state and items fetched per day (14 days)."""
     return [FeedHealthOut(key=h.feed.key, title=h.feed.title, reliability=h.feed.reliability, state=h.state,
                           last_success_at=h.feed.last_success_at, last_error=h.feed.last_error,

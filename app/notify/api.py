@@ -31,7 +31,7 @@ from app.notify.schemas import (
 )
 from app.notify.webhooks import redeliver
 from app.web.auth import require_api_key
-from app.web.deps import get_context, get_session
+from app.web.deps import SESSION, get_context
 from app.web.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"], dependencies=[Depends(require_api_key)])
@@ -53,12 +53,12 @@ def _unprocessable(e: service.NotifyError) -> HTTPException:
 
 
 @router.get("/subscriptions", response_model=list[SubscriptionOut])
-def list_subscriptions(session: Session = Depends(get_session, scope="function")):
+def list_subscriptions(session: Session = SESSION):
     return [_sub_out(s) for s in session.scalars(select(Subscription).order_by(Subscription.id))]
 
 
 @router.post("/subscriptions", response_model=SubscriptionOut, status_code=201)
-def create_subscription(data: SubscriptionIn, session: Session = Depends(get_session, scope="function"),
+def create_subscription(data: SubscriptionIn, session: Session = SESSION,
                         ctx: AppContext = Depends(get_context)):
     """Email subscriptions are sent a confirmation link first; nothing else goes out until it is used."""
     try:
@@ -69,13 +69,13 @@ def create_subscription(data: SubscriptionIn, session: Session = Depends(get_ses
 
 
 @router.get("/subscriptions/{sub_id}", response_model=SubscriptionOut)
-def get_subscription(sub_id: int, session: Session = Depends(get_session, scope="function")):
+def get_subscription(sub_id: int, session: Session = SESSION):
     return _sub_out(_get(session, Subscription, sub_id, "subscription"))
 
 
 @router.patch("/subscriptions/{sub_id}", response_model=SubscriptionOut)
 def update_subscription(sub_id: int, patch: SubscriptionPatch,
-                        session: Session = Depends(get_session, scope="function"),
+                        session: Session = SESSION,
                         ctx: AppContext = Depends(get_context)):
     sub = _get(session, Subscription, sub_id, "subscription")
     try:
@@ -86,13 +86,13 @@ def update_subscription(sub_id: int, patch: SubscriptionPatch,
 
 
 @router.delete("/subscriptions/{sub_id}", status_code=204)
-def delete_subscription(sub_id: int, session: Session = Depends(get_session, scope="function")) -> Response:
+def delete_subscription(sub_id: int, session: Session = SESSION) -> Response:
     session.delete(_get(session, Subscription, sub_id, "subscription"))
     return Response(status_code=204)
 
 
 @router.post("/subscriptions/{sub_id}/confirmation", response_model=SubscriptionOut)
-def resend_confirmation(sub_id: int, session: Session = Depends(get_session, scope="function")):
+def resend_confirmation(sub_id: int, session: Session = SESSION):
     """Send the confirmation email again (on the next tick)."""
     sub = _get(session, Subscription, sub_id, "subscription")
     try:
@@ -104,7 +104,7 @@ def resend_confirmation(sub_id: int, session: Session = Depends(get_session, sco
 
 @router.get("/subscriptions/{sub_id}/digests", response_model=list[LedgerOut])
 def digest_ledger(sub_id: int, limit: int = Query(30, ge=1, le=365),
-                  session: Session = Depends(get_session, scope="function")):
+                  session: Session = SESSION):
     """The digest ledger: one row per period, with its state (sent, skipped, uncertain, …)."""
     _get(session, Subscription, sub_id, "subscription")
     rows = session.scalars(select(DigestLedger).where(DigestLedger.subscription_id == sub_id)
@@ -113,13 +113,13 @@ def digest_ledger(sub_id: int, limit: int = Query(30, ge=1, le=365),
 
 
 @router.get("/webhook-endpoints", response_model=list[EndpointOut])
-def list_endpoints(session: Session = Depends(get_session, scope="function")):
+def list_endpoints(session: Session = SESSION):
     return [EndpointOut.model_validate(e, from_attributes=True)
             for e in session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id))]
 
 
 @router.post("/webhook-endpoints", response_model=EndpointCreated, status_code=201)
-def create_endpoint(data: EndpointIn, session: Session = Depends(get_session, scope="function"),
+def create_endpoint(data: EndpointIn, session: Session = SESSION,
                     ctx: AppContext = Depends(get_context)):
     """Register an endpoint; the response carries its signing secret. URLs resolving to loopback, private,
     link-local or metadata addresses are refused unless WATCHFLOOR_WEBHOOK_ALLOW_NETWORKS allows them."""
@@ -131,12 +131,12 @@ def create_endpoint(data: EndpointIn, session: Session = Depends(get_session, sc
 
 
 @router.get("/webhook-endpoints/{ep_id}", response_model=EndpointOut)
-def get_endpoint(ep_id: int, session: Session = Depends(get_session, scope="function")):
+def get_endpoint(ep_id: int, session: Session = SESSION):
     return EndpointOut.model_validate(_get(session, WebhookEndpoint, ep_id, "webhook endpoint"), from_attributes=True)
 
 
 @router.patch("/webhook-endpoints/{ep_id}", response_model=EndpointOut)
-def update_endpoint(ep_id: int, patch: EndpointPatch, session: Session = Depends(get_session, scope="function"),
+def update_endpoint(ep_id: int, patch: EndpointPatch, session: Session = SESSION,
                     ctx: AppContext = Depends(get_context)):
     """Change URL, event types, or enable/disable (re-enabling resumes its pending deliveries)."""
     ep = _get(session, WebhookEndpoint, ep_id, "webhook endpoint")
@@ -148,19 +148,19 @@ def update_endpoint(ep_id: int, patch: EndpointPatch, session: Session = Depends
 
 
 @router.delete("/webhook-endpoints/{ep_id}", status_code=204)
-def delete_endpoint(ep_id: int, session: Session = Depends(get_session, scope="function")) -> Response:
+def delete_endpoint(ep_id: int, session: Session = SESSION) -> Response:
     session.delete(_get(session, WebhookEndpoint, ep_id, "webhook endpoint"))
     return Response(status_code=204)
 
 
 @router.get("/webhook-endpoints/{ep_id}/secret", response_model=EndpointSecret)
-def get_secret(ep_id: int, session: Session = Depends(get_session, scope="function")):
+def get_secret(ep_id: int, session: Session = SESSION):
     ep = _get(session, WebhookEndpoint, ep_id, "webhook endpoint")
     return EndpointSecret(secret=ep.secret, previous_secret_expires_at=ep.previous_secret_expires_at)
 
 
 @router.post("/webhook-endpoints/{ep_id}/rotate-secret", response_model=EndpointSecret)
-def rotate_secret(ep_id: int, session: Session = Depends(get_session, scope="function"),
+def rotate_secret(ep_id: int, session: Session = SESSION,
                   ctx: AppContext = Depends(get_context)):
     """A new secret; until `previous_secret_expires_at` every request carries both signatures."""
     ep = _get(session, WebhookEndpoint, ep_id, "webhook endpoint")
@@ -169,7 +169,7 @@ def rotate_secret(ep_id: int, session: Session = Depends(get_session, scope="fun
 
 
 @router.post("/webhook-endpoints/{ep_id}/redeliver-dead", response_model=Redelivered)
-def redeliver_dead(ep_id: int, session: Session = Depends(get_session, scope="function")):
+def redeliver_dead(ep_id: int, session: Session = SESSION):
     """Queue every dead letter of the endpoint again, with a fresh retry schedule."""
     _get(session, WebhookEndpoint, ep_id, "webhook endpoint")
     return Redelivered(redelivered=service.redeliver_dead(session, ep_id, utcnow()))
@@ -184,7 +184,7 @@ def _delivery_out(d: Delivery, ev: OutboxEvent) -> dict:
 def list_deliveries(
     endpoint_id: int | None = Query(None), status: str | None = Query(None, description="pending, succeeded or dead"),
     limit: int = Query(50, ge=1, le=500), cursor: str | None = Query(None),
-    session: Session = Depends(get_session, scope="function"),
+    session: Session = SESSION,
 ):
     """The delivery log, newest first (keyset-paginated); `status=dead` lists the dead letters."""
     q = (select(Delivery, OutboxEvent).join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
@@ -203,7 +203,7 @@ def list_deliveries(
 
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryDetail)
-def get_delivery(delivery_id: int, session: Session = Depends(get_session, scope="function")):
+def get_delivery(delivery_id: int, session: Session = SESSION):
     """One delivery with its payload and every attempt (status, latency, start of the response)."""
     d = _get(session, Delivery, delivery_id, "delivery")
     ev = session.get(OutboxEvent, d.event_id)
@@ -215,7 +215,7 @@ def get_delivery(delivery_id: int, session: Session = Depends(get_session, scope
 
 
 @router.post("/deliveries/{delivery_id}/redeliver", response_model=DeliveryOut)
-def redeliver_one(delivery_id: int, session: Session = Depends(get_session, scope="function")):
+def redeliver_one(delivery_id: int, session: Session = SESSION):
     """Send a delivery again now (a dead letter, or a delivered one the receiver lost), same webhook-id."""
     d = _get(session, Delivery, delivery_id, "delivery")
     redeliver(session, d, utcnow())

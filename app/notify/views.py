@@ -20,7 +20,7 @@ from app.notify.models import Delivery, DeliveryAttempt, OutboxEvent, Subscripti
 from app.notify.payloads import EVENT_TYPES, names_for
 from app.notify.schemas import EndpointIn, EndpointPatch, SubscriptionIn
 from app.notify.webhooks import redeliver
-from app.web.deps import get_context, get_session
+from app.web.deps import SESSION, get_context
 from app.web.inbox.common import see_other
 from app.web.inbox.templating import flash, render
 
@@ -36,7 +36,7 @@ def _problem(e: ValidationError | service.NotifyError) -> str:
 
 @manage.get("/notify")
 def overview(request: Request, user: User = Depends(require_role("viewer")),
-             session: Session = Depends(get_session, scope="function"),
+             session: Session = SESSION,
              ctx: AppContext = Depends(get_context)) -> Response:
     names = names_for(ctx, session)
     return render(request, "notify/index.html", {
@@ -54,7 +54,7 @@ def create_subscription(
     name: str = Form(""), digest_time: str = Form(""), timezone: str = Form(""), send_empty: str = Form(""),
     scenarios: list[str] = Form([]), indicators: list[str] = Form([]), min_severity: str = Form("info"),
     statuses: list[str] = Form([]), user: User = Depends(require_role("officer")),
-    session: Session = Depends(get_session, scope="function"), ctx: AppContext = Depends(get_context),
+    session: Session = SESSION, ctx: AppContext = Depends(get_context),
 ) -> Response:
     try:
         data = SubscriptionIn(
@@ -73,7 +73,7 @@ def create_subscription(
 
 @manage.post("/notify/subscriptions/{sub_id}/delete")
 def delete_subscription(request: Request, sub_id: int, user: User = Depends(require_role("officer")),
-                        session: Session = Depends(get_session, scope="function")) -> Response:
+                        session: Session = SESSION) -> Response:
     sub = session.get(Subscription, sub_id)
     if sub is None:
         raise HTTPException(404, f"no subscription #{sub_id}")
@@ -84,7 +84,7 @@ def delete_subscription(request: Request, sub_id: int, user: User = Depends(requ
 
 @manage.post("/notify/subscriptions/{sub_id}/confirmation")
 def resend_confirmation(request: Request, sub_id: int, user: User = Depends(require_role("officer")),
-                        session: Session = Depends(get_session, scope="function")) -> Response:
+                        session: Session = SESSION) -> Response:
     sub = session.get(Subscription, sub_id)
     if sub is None:
         raise HTTPException(404, f"no subscription #{sub_id}")
@@ -99,7 +99,7 @@ def resend_confirmation(request: Request, sub_id: int, user: User = Depends(requ
 @manage.post("/notify/endpoints")
 def create_endpoint(request: Request, url: str = Form(...), description: str = Form(""),
                     event_types: list[str] = Form([]), user: User = Depends(require_role("admin")),
-                    session: Session = Depends(get_session, scope="function"),
+                    session: Session = SESSION,
                     ctx: AppContext = Depends(get_context)) -> Response:
     try:
         ep = service.create_endpoint(session, EndpointIn(url=url, description=description, event_types=event_types),
@@ -120,7 +120,7 @@ def _endpoint(session: Session, ep_id: int) -> WebhookEndpoint:
 
 @manage.get("/notify/endpoints/{ep_id}")
 def endpoint_page(request: Request, ep_id: int, user: User = Depends(require_role("admin")),
-                  session: Session = Depends(get_session, scope="function")) -> Response:
+                  session: Session = SESSION) -> Response:
     ep = _endpoint(session, ep_id)
     rows = session.execute(select(Delivery, OutboxEvent).join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
                            .where(Delivery.endpoint_id == ep_id)
@@ -137,7 +137,7 @@ def endpoint_page(request: Request, ep_id: int, user: User = Depends(require_rol
 
 @manage.post("/notify/endpoints/{ep_id}/rotate")
 def rotate(request: Request, ep_id: int, user: User = Depends(require_role("admin")),
-           session: Session = Depends(get_session, scope="function"),
+           session: Session = SESSION,
            ctx: AppContext = Depends(get_context)) -> Response:
     ep = service.rotate_secret(session, _endpoint(session, ep_id), settings=ctx.settings, now=utcnow())
     flash(request, f"new secret; the old one keeps signing until {ep.previous_secret_expires_at:%Y-%m-%d %H:%M} UTC")
@@ -146,7 +146,7 @@ def rotate(request: Request, ep_id: int, user: User = Depends(require_role("admi
 
 @manage.post("/notify/endpoints/{ep_id}/enabled")
 def set_enabled(request: Request, ep_id: int, enabled: str = Form(...), user: User = Depends(require_role("admin")),
-                session: Session = Depends(get_session, scope="function"),
+                session: Session = SESSION,
                 ctx: AppContext = Depends(get_context)) -> Response:
     service.update_endpoint(session, _endpoint(session, ep_id), EndpointPatch(enabled=enabled == "1"),
                             settings=ctx.settings)
@@ -155,7 +155,7 @@ def set_enabled(request: Request, ep_id: int, enabled: str = Form(...), user: Us
 
 @manage.post("/notify/endpoints/{ep_id}/delete")
 def delete_endpoint(request: Request, ep_id: int, user: User = Depends(require_role("admin")),
-                    session: Session = Depends(get_session, scope="function")) -> Response:
+                    session: Session = SESSION) -> Response:
     session.delete(_endpoint(session, ep_id))
     flash(request, f"endpoint #{ep_id} deleted with its deliveries")
     return see_other("/notify")
@@ -163,7 +163,7 @@ def delete_endpoint(request: Request, ep_id: int, user: User = Depends(require_r
 
 @manage.post("/notify/endpoints/{ep_id}/redeliver-dead")
 def redeliver_dead(request: Request, ep_id: int, user: User = Depends(require_role("admin")),
-                   session: Session = Depends(get_session, scope="function")) -> Response:
+                   session: Session = SESSION) -> Response:
     n = service.redeliver_dead(session, _endpoint(session, ep_id).id, utcnow())
     flash(request, f"{n} dead deliveries queued again")
     return see_other(f"/notify/endpoints/{ep_id}")
@@ -171,7 +171,7 @@ def redeliver_dead(request: Request, ep_id: int, user: User = Depends(require_ro
 
 @manage.post("/notify/deliveries/{delivery_id}/redeliver")
 def redeliver_one(request: Request, delivery_id: int, user: User = Depends(require_role("admin")),
-                  session: Session = Depends(get_session, scope="function")) -> Response:
+                  session: Session = SESSION) -> Response:
     d = session.get(Delivery, delivery_id)
     if d is None:
         raise HTTPException(404, f"no delivery #{delivery_id}")
@@ -188,7 +188,7 @@ def _by_token(session: Session, ctx: AppContext, purpose: str, token: str) -> Su
 
 
 @public.get("/notify/{purpose}/{token}")
-def token_page(request: Request, purpose: str, token: str, session: Session = Depends(get_session, scope="function"),
+def token_page(request: Request, purpose: str, token: str, session: Session = SESSION,
                ctx: AppContext = Depends(get_context), user: User | None = Depends(current_user)) -> Response:
     """A page with one button: link scanners prefetch GETs, so only the POST changes anything."""
     if purpose not in ("unsubscribe", "confirm"):
@@ -198,7 +198,7 @@ def token_page(request: Request, purpose: str, token: str, session: Session = De
 
 
 @public.post("/notify/{purpose}/{token}")
-def token_action(request: Request, purpose: str, token: str, session: Session = Depends(get_session, scope="function"),
+def token_action(request: Request, purpose: str, token: str, session: Session = SESSION,
                  ctx: AppContext = Depends(get_context), user: User | None = Depends(current_user)) -> Response:
     """Unsubscribe (RFC 8058 one-click POSTs land here too) or confirm; the signed token is the authority."""
     if purpose not in ("unsubscribe", "confirm"):

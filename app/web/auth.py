@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import HTTPException, Request, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.web.deps import get_session
+from app.web.deps import SESSION
 from app.web.models import ApiKey
 
 KEY_PREFIX = "wf_"
@@ -36,7 +36,7 @@ def key_from_request(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def require_api_key(request: Request, session: Session = Depends(get_session, scope="function")) -> ApiKey:
+def require_api_key(request: Request, session: Session = SESSION) -> ApiKey:
     """FastAPI dependency: a valid, unrevoked key in `Authorization: Bearer` or `X-API-Key`."""
     plain = key_from_request(request)
     if not plain:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
@@ -25,3 +25,8 @@ def get_session(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+SESSION = Depends(get_session, scope="function")
+"""The request's session as a dependency, committed before the response is sent (so a client that
+reads right after a write sees it)."""

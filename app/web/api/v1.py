@@ -17,14 +17,14 @@ from app.matching.scenarios import assess
 from app.matching.sqlstore import SqlStore
 from app.web.api.schemas import FeedOut, HitOut, HitPage, IndicatorOut, ItemCreated, ItemOut, ScenarioOut
 from app.web.auth import require_api_key
-from app.web.deps import get_context, get_session
+from app.web.deps import SESSION, get_context
 from app.web.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(require_api_key)])
 
 
 @router.post("/items", response_model=ItemCreated, status_code=201)
-def push_item(data: ItemIn, response: Response, session: Session = Depends(get_session, scope="function")) -> ItemCreated:
+def push_item(data: ItemIn, response: Response, session: Session = SESSION) -> ItemCreated:
     """Push an item from another service. `(source, id)` is the idempotency key: a retry returns 200
     with the stored item instead of creating a second one. The item is matched on the next tick."""
     item, created = store_pushed(session, data, utcnow())
@@ -34,7 +34,7 @@ def push_item(data: ItemIn, response: Response, session: Session = Depends(get_s
 
 
 @router.get("/items/{item_id}", response_model=ItemOut)
-def get_item(item_id: int, session: Session = Depends(get_session, scope="function")) -> Item:
+def get_item(item_id: int, session: Session = SESSION) -> Item:
     item = session.get(Item, item_id)
     if item is None:
         raise HTTPException(404, f"no item {item_id}")
@@ -48,7 +48,7 @@ def list_hits(
     until: AwareDatetime | None = Query(None, description="event time, exclusive (ISO 8601 with a zone)"),
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = Query(None, description="next_cursor from the previous page"),
-    session: Session = Depends(get_session, scope="function"),
+    session: Session = SESSION,
 ) -> HitPage:
     """Hits, newest event time first, keyset-paginated."""
     q = select(Hit).order_by(Hit.at.desc(), Hit.id.desc()).limit(limit + 1)
@@ -68,7 +68,7 @@ def list_hits(
 
 
 @router.get("/feeds", response_model=list[FeedOut])
-def list_feeds(session: Session = Depends(get_session, scope="function")) -> list[FeedOut]:
+def list_feeds(session: Session = SESSION) -> list[FeedOut]:
     """Every feed with its polling health."""
     counts = dict(session.execute(select(Item.feed_id, func.count()).group_by(Item.feed_id)).all())
     out = []
@@ -80,7 +80,7 @@ def list_feeds(session: Session = Depends(get_session, scope="function")) -> lis
 
 
 @router.get("/indicators", response_model=list[IndicatorOut])
-def list_indicators(session: Session = Depends(get_session, scope="function"), ctx: AppContext = Depends(get_context)):
+def list_indicators(session: Session = SESSION, ctx: AppContext = Depends(get_context)):
     """The loaded library's indicators with their hit counts."""
     lib = ctx.library.get(session)
     stats = {i: (n, last) for i, n, last in session.execute(
@@ -94,7 +94,7 @@ def list_indicators(session: Session = Depends(get_session, scope="function"), c
 @router.get("/scenarios", response_model=list[ScenarioOut])
 def list_scenarios(
     at: AwareDatetime | None = Query(None, description="assess as of this event time, with a zone (default: now)"),
-    session: Session = Depends(get_session, scope="function"), ctx: AppContext = Depends(get_context),
+    session: Session = SESSION, ctx: AppContext = Depends(get_context),
 ):
     """Each scenario's warning level with the indicators behind it, and its level history."""
     lib = ctx.library.get(session)

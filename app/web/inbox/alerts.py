@@ -15,7 +15,7 @@ from app.alerts.names import ReviewError, review_name
 from app.alerts.triage import TRANSITIONS, TriageError, add_note, assign, set_severity, transition
 from app.db import utcnow
 from app.matching.schema import SEVERITIES
-from app.web.deps import get_session
+from app.web.deps import SESSION
 from app.web.inbox.common import get_library, is_htmx, see_other
 from app.web.inbox.evidence import marked, original_markup, safe_link
 from app.web.inbox.templating import flash, render
@@ -39,7 +39,7 @@ def _context(session: Session, lib, alert_id: int, user: User) -> dict:
 
 @router.get("/alerts/{alert_id}")
 def show(request: Request, alert_id: int, user: User = Depends(require_role("viewer")),
-         session: Session = Depends(get_session, scope="function"), lib=Depends(get_library)) -> Response:
+         session: Session = SESSION, lib=Depends(get_library)) -> Response:
     return render(request, "alert/detail.html", _context(session, lib, alert_id, user))
 
 
@@ -63,7 +63,7 @@ def _alert(session: Session, alert_id: int) -> Alert:
 
 @router.post("/alerts/{alert_id}/status")
 def change_status(request: Request, alert_id: int, action: str = Form(...), reason: str = Form(""),
-                  user: User = Depends(require_role("officer")), session: Session = Depends(get_session, scope="function"),
+                  user: User = Depends(require_role("officer")), session: Session = SESSION,
                   lib=Depends(get_library)) -> Response:
     error = None
     try:
@@ -75,7 +75,7 @@ def change_status(request: Request, alert_id: int, action: str = Form(...), reas
 
 @router.post("/alerts/{alert_id}/assign")
 def change_assignee(request: Request, alert_id: int, assignee: str = Form(""),
-                    user: User = Depends(require_role("officer")), session: Session = Depends(get_session, scope="function"),
+                    user: User = Depends(require_role("officer")), session: Session = SESSION,
                     lib=Depends(get_library)) -> Response:
     error = None
     try:
@@ -87,7 +87,7 @@ def change_assignee(request: Request, alert_id: int, assignee: str = Form(""),
 
 @router.post("/alerts/{alert_id}/severity")
 def change_severity(request: Request, alert_id: int, severity: str = Form(...),
-                    user: User = Depends(require_role("officer")), session: Session = Depends(get_session, scope="function"),
+                    user: User = Depends(require_role("officer")), session: Session = SESSION,
                     lib=Depends(get_library)) -> Response:
     error = None
     try:
@@ -99,7 +99,7 @@ def change_severity(request: Request, alert_id: int, severity: str = Form(...),
 
 @router.post("/alerts/{alert_id}/notes")
 def note(request: Request, alert_id: int, body: str = Form(""), user: User = Depends(require_role("officer")),
-         session: Session = Depends(get_session, scope="function"), lib=Depends(get_library)) -> Response:
+         session: Session = SESSION, lib=Depends(get_library)) -> Response:
     error = None
     try:
         add_note(session, _alert(session, alert_id), body, user.username)
@@ -111,7 +111,7 @@ def note(request: Request, alert_id: int, body: str = Form(""), user: User = Dep
 @router.post("/alerts/{alert_id}/names")
 def names(request: Request, alert_id: int, name: str = Form(...), decision: str = Form(...),
           entity_id: str = Form(""), role: str = Form(""), user: User = Depends(require_role("officer")),
-          session: Session = Depends(get_session, scope="function"), lib=Depends(get_library)) -> Response:
+          session: Session = SESSION, lib=Depends(get_library)) -> Response:
     """Dismissing a name is triage (officer); adding to the gazetteer changes the library (admin)."""
     error = None
     if decision != "dismiss" and not user.can("admin"):

@@ -13,7 +13,7 @@ from app.accounts.models import User
 from app.alerts.board import TREND_DAYS, board, latest_event_at
 from app.alerts.feedhealth import HEALTH_DAYS, feed_health
 from app.db import utcnow
-from app.web.deps import get_session
+from app.web.deps import SESSION
 from app.web.inbox.charts import daily_bars, level_steps, trend_bars
 from app.web.inbox.common import get_library, is_htmx, parse_moment
 from app.web.inbox.templating import render
@@ -24,7 +24,7 @@ BOARD_REFRESH_SECONDS = 60
 
 @router.get("/board")
 def show_board(request: Request, as_of: str | None = None, user: User = Depends(require_role("viewer")),
-               session: Session = Depends(get_session, scope="function"), lib=Depends(get_library)) -> Response:
+               session: Session = SESSION, lib=Depends(get_library)) -> Response:
     """Levels and indicator states as of `as_of` (a date means the end of that day; default now)."""
     error = None
     try:
@@ -42,7 +42,7 @@ def show_board(request: Request, as_of: str | None = None, user: User = Depends(
 
 @router.get("/feeds")
 def feeds_page(request: Request, user: User = Depends(require_role("viewer")),
-               session: Session = Depends(get_session, scope="function")) -> Response:
+               session: Session = SESSION) -> Response:
     """Each feed's last success and error, back-off state and items per day."""
     now = utcnow()
     return render(request, "feeds.html", {"user": user, "feeds": feed_health(session, now), "days": HEALTH_DAYS,

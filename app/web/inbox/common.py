@@ -12,10 +12,10 @@ from starlette.responses import RedirectResponse
 from app.accounts.models import User
 from app.alerts.inbox import InboxFilter
 from app.context import AppContext
-from app.web.deps import get_context, get_session
+from app.web.deps import SESSION, get_context
 
 
-def get_library(session: Session = Depends(get_session, scope="function"), ctx: AppContext = Depends(get_context)):
+def get_library(session: Session = SESSION, ctx: AppContext = Depends(get_context)):
     """The compiled library as of now (reloaded when files or gazetteer additions change)."""
     return ctx.library.get(session)
 

@@ -18,7 +18,7 @@ from app.alerts.triage import STATUSES, TriageError, bulk
 from app.db import utcnow
 from app.ingest.models import Feed
 from app.matching.schema import SEVERITIES
-from app.web.deps import get_session
+from app.web.deps import SESSION
 from app.web.inbox.common import filter_from, get_library, is_htmx, see_other
 from app.web.inbox.templating import flash, render
 from app.web.pagination import decode_cursor, encode_cursor
@@ -62,7 +62,7 @@ def home() -> Response:
 
 
 @router.get("/inbox")
-def inbox(request: Request, user: User = Depends(require_role("viewer")), session: Session = Depends(get_session, scope="function"),
+def inbox(request: Request, user: User = Depends(require_role("viewer")), session: Session = SESSION,
           lib=Depends(get_library)) -> Response:
     """The whole page, or only the results when htmx asks after a filter change."""
     ctx = _results_context(request, session, lib, user, request.query_params, utcnow())
@@ -77,7 +77,7 @@ def inbox(request: Request, user: User = Depends(require_role("viewer")), sessio
 
 @router.get("/inbox/more")
 def more(request: Request, cursor: str, user: User = Depends(require_role("viewer")),
-         session: Session = Depends(get_session, scope="function"), lib=Depends(get_library)) -> Response:
+         session: Session = SESSION, lib=Depends(get_library)) -> Response:
     """The next page of rows, after the last row shown (keyset)."""
     now = utcnow()
     f = _filter(request.query_params, user)
@@ -92,7 +92,7 @@ def more(request: Request, cursor: str, user: User = Depends(require_role("viewe
 
 @router.get("/inbox/fresh")
 def fresh(request: Request, after: int, user: User = Depends(require_role("viewer")),
-          session: Session = Depends(get_session, scope="function"), lib=Depends(get_library)) -> Response:
+          session: Session = SESSION, lib=Depends(get_library)) -> Response:
     """Polled by an open inbox: alerts created since it loaded, or 204 when there are none."""
     now = utcnow()
     f = _filter(request.query_params, user)
@@ -111,7 +111,7 @@ def fresh(request: Request, after: int, user: User = Depends(require_role("viewe
 @router.post("/inbox/bulk")
 def bulk_action(request: Request, action: str = Form(...), ids: list[int] = Form([]), reason: str = Form(""),
                 view: str = Form(""), user: User = Depends(require_role("officer")),
-                session: Session = Depends(get_session, scope="function"), lib=Depends(get_library)) -> Response:
+                session: Session = SESSION, lib=Depends(get_library)) -> Response:
     """Acknowledge, escalate, dismiss, resolve, reopen or take the selected alerts; re-renders the list."""
     message, kind = "", "info"
     if not ids:
@@ -137,7 +137,7 @@ def bulk_action(request: Request, action: str = Form(...), ids: list[int] = Form
 @router.post("/inbox/views")
 def save_current_view(request: Request, name: str = Form(""), view: str = Form(""),
                       user: User = Depends(require_role("viewer")),
-                      session: Session = Depends(get_session, scope="function")) -> Response:
+                      session: Session = SESSION) -> Response:
     try:
         save_view(session, user.username, name, view)
         flash(request, f"view “{name.strip()}” saved")
@@ -148,7 +148,7 @@ def save_current_view(request: Request, name: str = Form(""), view: str = Form("
 
 @router.post("/inbox/views/{view_id}/delete")
 def remove_view(request: Request, view_id: int, user: User = Depends(require_role("viewer")),
-                session: Session = Depends(get_session, scope="function")) -> Response:
+                session: Session = SESSION) -> Response:
     if delete_view(session, user.username, view_id):
         flash(request, "view deleted")
     return see_other("/inbox")

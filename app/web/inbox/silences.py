@@ -15,7 +15,7 @@ from app.alerts.models import Silence
 from app.alerts.silences import KINDS, SilenceError, create_silence, expire_silence, list_silences
 from app.db import utcnow
 from app.ingest.models import Feed
-from app.web.deps import get_session
+from app.web.deps import SESSION
 from app.web.inbox.common import get_library, parse_moment, see_other
 from app.web.inbox.templating import flash, render
 
@@ -26,7 +26,7 @@ DURATIONS = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "12h": timedelt
 
 @router.get("/silences")
 def silences(request: Request, kind: str = "indicator", target: str = "", user: User = Depends(require_role("viewer")),
-             session: Session = Depends(get_session, scope="function"), lib=Depends(get_library)) -> Response:
+             session: Session = SESSION, lib=Depends(get_library)) -> Response:
     now = utcnow()
     return render(request, "silences.html", {
         "user": user, "now": now, "silences": list_silences(session, now), "kinds": KINDS, "durations": DURATIONS,
@@ -39,7 +39,7 @@ def silences(request: Request, kind: str = "indicator", target: str = "", user: 
 @router.post("/silences")
 def create(request: Request, kind: str = Form(...), target: str = Form(""), reason: str = Form(""),
            duration: str = Form("1d"), until: str = Form(""), user: User = Depends(require_role("admin")),
-           session: Session = Depends(get_session, scope="function"), lib=Depends(get_library)) -> Response:
+           session: Session = SESSION, lib=Depends(get_library)) -> Response:
     now = utcnow()
     try:
         ends_at = parse_moment(until, end=True) if until else now + DURATIONS.get(duration, DURATIONS["1d"])
@@ -54,7 +54,7 @@ def create(request: Request, kind: str = Form(...), target: str = Form(""), reas
 
 @router.post("/silences/{silence_id}/expire")
 def expire(request: Request, silence_id: int, user: User = Depends(require_role("admin")),
-           session: Session = Depends(get_session, scope="function")) -> Response:
+           session: Session = SESSION) -> Response:
     silence = session.get(Silence, silence_id)
     if silence is None:
         raise HTTPException(404, f"no silence #{silence_id}")

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from app.accounts import service as accounts
 from app.accounts.deps import require_role
 from app.accounts.models import ROLES, User
-from app.web.deps import get_session
+from app.web.deps import SESSION
 from app.web.inbox.common import see_other
 from app.web.inbox.templating import flash, render
 
@@ -18,13 +18,13 @@ router = APIRouter()
 
 @router.get("/admin/users")
 def users(request: Request, user: User = Depends(require_role("admin")),
-          session: Session = Depends(get_session, scope="function")) -> Response:
+          session: Session = SESSION) -> Response:
     return render(request, "users.html", {"user": user, "users": accounts.list_users(session), "roles": ROLES})
 
 
 @router.post("/admin/users")
 def add(request: Request, username: str = Form(""), password: str = Form(""), role: str = Form("viewer"),
-        user: User = Depends(require_role("admin")), session: Session = Depends(get_session, scope="function")) -> Response:
+        user: User = Depends(require_role("admin")), session: Session = SESSION) -> Response:
     try:
         made = accounts.create_user(session, username, password, role)
         flash(request, f"user {made.username} ({made.role}) created")
@@ -35,7 +35,7 @@ def add(request: Request, username: str = Form(""), password: str = Form(""), ro
 
 @router.post("/admin/users/{user_id}")
 def change(request: Request, user_id: int, role: str = Form(""), password: str = Form(""), disabled: str = Form(""),
-           user: User = Depends(require_role("admin")), session: Session = Depends(get_session, scope="function")) -> Response:
+           user: User = Depends(require_role("admin")), session: Session = SESSION) -> Response:
     target = session.get(User, user_id)
     if target is None:
         raise HTTPException(404, f"no user #{user_id}")
