@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     feeds_path: Path = Field(Path("feeds"), description="folder of the feed catalog (catalog.yaml, samples/)")
     var_path: Path = Field(Path("var"), description="folder for local state: SQLite file, generated secret")
     secret_key: SecretStr | None = Field(None, description="signs sessions and links; generated into var/ if unset")
-    base_url: str = Field("http://127.0.0.1:8000", description="public URL, used in emails and links")
+    base_url: str = Field("", description="public URL, used in emails and links (default http://HOST:PORT)")
     host: str = Field("127.0.0.1", description="address the web server binds")
     port: int = Field(8000, ge=1, le=65535, description="port the web server binds")
 
@@ -87,6 +87,13 @@ class Settings(BaseSettings):
         if v.startswith("postgresql://"):
             v = "postgresql+psycopg://" + v[len("postgresql://"):]
         return v
+
+    @model_validator(mode="after")
+    def _default_base_url(self) -> Settings:
+        if not self.base_url:
+            self.base_url = f"http://{self.host}:{self.port}"
+        self.base_url = self.base_url.rstrip("/")
+        return self
 
     def secret(self) -> str:
         """The signing secret: configured, or generated once and kept in var/secret_key."""
