@@ -85,6 +85,24 @@ def sqlite_url(tmp_path, sqlite_template) -> str:
     return _sqlite_copy(sqlite_template, tmp_path)
 
 
+_PARSED: dict = {}
+
+
+@pytest.fixture
+def library_parsed_once(monkeypatch):
+    """Parse the indicator YAML once per run, not once per test, for folders that never edit it (they opt in
+    with an autouse fixture); every test still compiles its own library with its database's additions."""
+    from app.matching import service as matching_service
+    from app.matching.loader import load_library
+
+    def cached(root):
+        if root not in _PARSED:
+            _PARSED[root] = load_library(root)
+        return _PARSED[root]
+
+    monkeypatch.setattr(matching_service, "load_library", cached)
+
+
 @pytest.fixture
 def feeds_dir(tmp_path) -> Path:
     """A private copy of the bundled feeds folder (tests may edit the catalog)."""

@@ -10,7 +10,7 @@ from app.matching.matcher import Automaton, Scan, scan_item
 from app.matching.rules import REGISTRY, Rule, WindowRule
 from app.matching.rules.base import GroupSpec
 from app.matching.scenarios import members
-from app.matching.schema import Entity
+from app.matching.schema import ITEM_KINDS, Entity
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class CompiledLibrary:
         if problems:
             raise LibraryError(problems)
         self.automaton.build()
-        self.item_rules = [r for r in self.rules.values() if r.kind in ("match", "quantity", "new_entity")]
+        self.item_rules = [r for r in self.rules.values() if r.kind in ITEM_KINDS]
         self.calendar_rules = [r for r in self.rules.values() if r.kind == "calendar"]
         self.window_rules = _topological([r for r in self.rules.values() if r.windowed], self)
         self.window_deps = {r.id: frozenset(r.depends_on(self)) for r in self.window_rules}

@@ -241,5 +241,4 @@ Indicator = Annotated[
     Field(discriminator="kind"),
 ]
 
-ITEM_KINDS = {"match", "quantity", "new_entity"}
-WINDOW_KINDS = {"coordination", "rate", "absence", "composite"}
+ITEM_KINDS = ("match", "quantity", "new_entity")  # kinds that decide from one item alone

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.ingest.models import Item
 from app.matching.models import Hit, Observation, RuleState, ScenarioLevelEvent, Sighting
+from app.matching.schema import ITEM_KINDS
 
 
 class SqlStore:
@@ -24,7 +25,7 @@ class SqlStore:
         item_ids = [i for i in firing.item_ids if isinstance(i, int)]
         hit = Hit(
             indicator_id=firing.indicator_id, kind=firing.kind, at=firing.at, severity=firing.severity,
-            item_id=item_ids[0] if firing.kind in ("match", "quantity", "new_entity") and item_ids else None,
+            item_id=item_ids[0] if firing.kind in ITEM_KINDS and item_ids else None,
             item_ids=item_ids, evidence=firing.evidence, library_version=self.version,
         )
         self.session.add(hit)

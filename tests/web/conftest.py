@@ -14,8 +14,6 @@ from app.alerts.service import alerts_for_hits
 from app.db import transaction
 from app.ingest.schemas import ItemIn
 from app.ingest.service import store_pushed
-from app.matching import service as matching_service
-from app.matching.loader import load_library
 from app.matching.service import match_pending
 
 PASSWORD = "a long enough password"
@@ -78,16 +76,6 @@ def pipeline(ctx):
     return run
 
 
-_PARSED: dict = {}
-
-
 @pytest.fixture(autouse=True)
-def library_parsed_once(monkeypatch):
-    """Parse the indicator YAML once per run, not once per test (these tests never edit it); every
-    test still compiles its own library with its own database's gazetteer additions."""
-    def cached(root):
-        if root not in _PARSED:
-            _PARSED[root] = load_library(root)
-        return _PARSED[root]
-
-    monkeypatch.setattr(matching_service, "load_library", cached)
+def _library_once(library_parsed_once):
+    """These tests never edit the library: parse its YAML once per run (tests/conftest.py)."""
