@@ -66,6 +66,7 @@ class CompiledLibrary:
             raise LibraryError(problems)
         self.automaton.build()
         self.item_rules = [r for r in self.rules.values() if r.kind in ITEM_KINDS]
+        self._rank = {i: n for n, i in enumerate(self.rules)}
         self.calendar_rules = [r for r in self.rules.values() if r.kind == "calendar"]
         self.window_rules = _topological([r for r in self.rules.values() if r.windowed], self)
         self.window_deps = {r.id: frozenset(r.depends_on(self)) for r in self.window_rules}
@@ -126,14 +127,14 @@ class CompiledLibrary:
     def scan(self, title: str, summary: str, content: str) -> Scan:
         return scan_item(self.automaton, title, summary, content)
 
-    def candidates(self, scan: Scan) -> set[str]:
-        """Indicators at least one of whose terms or entities occurred: the only ones worth evaluating."""
-        out: set[str] = set()
+    def candidates(self, scan: Scan) -> list[Rule]:
+        """Rules whose anchor terms or entities occurred, in library order: the only ones worth evaluating."""
+        ids: set[str] = set()
         for k in scan.terms:
-            out |= self._term_watchers.get(k, set())
+            ids |= self._term_watchers.get(k, set())
         for e in scan.entities:
-            out |= self._entity_watchers.get(e, set())
-        return out
+            ids |= self._entity_watchers.get(e, set())
+        return [self.rules[i] for i in sorted(ids, key=self._rank.__getitem__)]
 
 
 def _topological(rules: list[WindowRule], lib: CompiledLibrary) -> list[WindowRule]:

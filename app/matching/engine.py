@@ -43,13 +43,13 @@ class Engine:
         out = Outcome()
         candidates = self.lib.candidates(scan)
         fresh: set[str] = set()
-        for rule in self.lib.item_rules:
-            if rule.id in candidates and (f := rule.evaluate(view, self.store)) is not None:
+        for rule in candidates:
+            if not rule.windowed and (f := rule.evaluate(view, self.store)) is not None:
                 self._store(f, out)
                 fresh.add(f.indicator_id)
         due = set()
-        for rule in self.lib.window_rules:
-            if rule.id in candidates and rule.on_item(view, self.store):
+        for rule in candidates:
+            if rule.windowed and rule.on_item(view, self.store):
                 due.add(rule.id)
         self._windows(item.published, fresh, due, out)
         return out

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from app.matching.normalize import folds_wordwise, has_arabic, normalize, normalize_with_offsets
+from app.matching.normalize import folds_wordwise, has_arabic, normalize, normalize_with_offsets, page_word_spans
 
 FIELDS = ("title", "summary", "content")
 # an original-text token that folds to exactly one word: word characters joined by apostrophe-like marks
@@ -125,11 +125,11 @@ class Scan:
     def _word_spans(self, f: int) -> list[tuple[int, int]] | None:
         """Original (start, end) of each folded word, when tokens and folded words correspond 1:1."""
         if f not in self._words:
-            spans = None
-            if folds_wordwise(self.originals[f]):  # else a token may fold to several words, or split
-                spans = [m.span() for m in _TOKEN.finditer(self.originals[f])]
-                if len(spans) != max(self.texts[f].count(" ") - 1, 0):
-                    spans = None
+            text = self.originals[f]
+            # tokens of fast-path text fold to one word each; Arabic code-page text has exact spans; else None
+            spans = [m.span() for m in _TOKEN.finditer(text)] if folds_wordwise(text) else page_word_spans(text)
+            if spans is not None and len(spans) != max(self.texts[f].count(" ") - 1, 0):
+                spans = None
             self._words[f] = spans
         return self._words[f]
 

@@ -7,6 +7,7 @@ Word boundaries are then just spaces, so a multi-pattern automaton needs no boun
 
 from __future__ import annotations
 
+import codecs
 import re
 import sys
 import unicodedata
@@ -90,11 +91,79 @@ def folds_wordwise(text: str) -> bool:
     return text.isascii() or _NEEDS_SLOW.search(text) is None
 
 
+# Arabic news text: ASCII plus the Arabic block's letters, marks, digits and punctuation and the typography
+# around them fit one private 8-bit code page, so the stdlib's C charmap codec turns a field into one byte per
+# character and one bytes.translate folds it (~10x the Unicode path). Each byte's fold is derived from the
+# Unicode path itself, so the two agree by construction (and tests check it); other text takes the Unicode path.
+_PAGE_EXTRA = (
+    "،؛؟" + "".join(map(chr, range(0x621, 0x63B))) + "".join(map(chr, range(0x640, 0x656)))
+    + "".join(map(chr, range(0x660, 0x66E))) + "ٰٱپچژکگی۔"
+    + " «»°·–—‘’“”…•′−"
+    + "´ʼʻʿʾ‌‍‎‏" + "éèêëàáâäçôöóüúûñíîïāīūÉ"
+)
+_PAGE_DECODE = "".join(map(chr, range(128))) + _PAGE_EXTRA + "￾" * (128 - len(_PAGE_EXTRA))
+_PAGE_ENCODE = codecs.charmap_build(_PAGE_DECODE)
+_DELETED = 0x01  # in the marking table: a byte whose character folds away inside its word
+
+
+def _page_tables() -> tuple[bytes, bytes, bytes]:
+    """(fold, deleted bytes, marking table) from folding each code-page character alone with the Unicode path."""
+    fold, mark, deleted = bytearray(range(256)), bytearray(range(256)), bytearray()
+    for b, ch in enumerate(_PAGE_DECODE[: 128 + len(_PAGE_EXTRA)]):
+        got = _normalize_slow(f"a{ch}a")
+        if got == " a a ":
+            fold[b] = mark[b] = 0x20
+        elif got == " aa ":
+            deleted.append(b)
+            mark[b] = _DELETED
+        elif len(got) == 5 and got[2] in _PAGE_DECODE:
+            fold[b] = mark[b] = _PAGE_DECODE.index(got[2])
+        else:  # a character folding to several would need the Unicode path; none is chosen for the page
+            raise AssertionError(f"code page character U+{ord(ch):04X} folds to {got!r}")
+    assert mark.count(_DELETED) == len(deleted), "the deletion mark must be a byte nothing else folds to"
+    return bytes(fold), bytes(deleted), bytes(mark)
+
+
+def _page_encode(text: str) -> bytes | None:
+    try:
+        return codecs.charmap_encode(text, "strict", _PAGE_ENCODE)[0]
+    except UnicodeEncodeError:
+        return None
+
+
+def _normalize_page(text: str) -> str | None:
+    """The folded form through the code page, or None when the text has a character outside it."""
+    raw = _page_encode(text)
+    if raw is None:
+        return None
+    words = raw.translate(_PAGE_FOLD, _PAGE_DELETED).split()
+    return f" {codecs.charmap_decode(b' '.join(words), 'strict', _PAGE_DECODE)[0]} " if words else " "
+
+
+_WORD_RUN = re.compile(rb"[^ \x01][^ ]*")
+
+
+def page_word_spans(text: str) -> list[tuple[int, int]] | None:
+    """(start, end) in the text of each folded word, exact, for text in the code page (else None).
+
+    One byte per character, so byte offsets are character offsets; characters that fold away inside a word
+    (marks, tatweel, apostrophes) stay in the word's span, separators end it.
+    """
+    raw = _page_encode(text)
+    if raw is None:
+        return None
+    return [m.span() for m in _WORD_RUN.finditer(raw.translate(_PAGE_MARK))]
+
+
+_PAGE_FOLD, _PAGE_DELETED, _PAGE_MARK = _page_tables()
+
+
 def normalize(text: str) -> str:
     """The folded, space-padded form that terms and items are matched in."""
     if folds_wordwise(text):
         return _normalize_fast(text)
-    return _normalize_slow(text)
+    folded = _normalize_page(text)
+    return folded if folded is not None else _normalize_slow(text)
 
 
 def normalize_with_offsets(text: str) -> tuple[str, list[int]]:

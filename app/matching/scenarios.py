@@ -38,24 +38,37 @@ def level_for(score: float, thresholds: dict[str, float]) -> str:
     return level
 
 
-def assess(lib, store, scenario_id: str, at: datetime) -> tuple[str, float, list[dict]]:
-    """The level a scenario stands at, at event time `at`, with the indicators behind it."""
+def _score(lib, store, scenario_id: str, at: datetime) -> tuple[str, float, set[str]]:
+    """Level and score at event time `at`, and the member indicators with hits in the look-back."""
     sc = lib.library.scenarios[scenario_id]
     weights = lib.scenario_members[scenario_id]
-    fired = store.count_by_indicator(set(weights), at - sc.lookback, at)
-    reasons = sorted(({"indicator": i, "weight": weights[i], "hits": n} for i, n in fired.items()),
-                     key=lambda r: (-r["weight"], r["indicator"]))
+    fired = store.indicators_with_hits(weights.keys(), at - sc.lookback, at)
     score = sum(weights[i] for i in fired)
-    return level_for(score, sc.levels), score, reasons
+    return level_for(score, sc.levels), score, fired
+
+
+def _reasons(lib, store, scenario_id: str, at: datetime, fired: set[str]) -> list[dict]:
+    """The indicators behind a level, heaviest first, with their hit counts (built only when they are shown)."""
+    weights = lib.scenario_members[scenario_id]
+    counts = store.count_by_indicator(fired, at - lib.library.scenarios[scenario_id].lookback, at)
+    return sorted(({"indicator": i, "weight": weights[i], "hits": n} for i, n in counts.items()),
+                  key=lambda r: (-r["weight"], r["indicator"]))
+
+
+def assess(lib, store, scenario_id: str, at: datetime) -> tuple[str, float, list[dict]]:
+    """The level a scenario stands at, at event time `at`, with the indicators behind it."""
+    level, score, fired = _score(lib, store, scenario_id, at)
+    return level, score, _reasons(lib, store, scenario_id, at, fired)
 
 
 def update_levels(lib, store, at: datetime, scenario_ids=None) -> list[LevelChange]:
     """Re-assess scenarios and record a LevelChange for each one whose level moved."""
     changes = []
     for sid in scenario_ids or lib.library.scenarios:
-        level, score, reasons = assess(lib, store, sid, at)
+        level, score, fired = _score(lib, store, sid, at)
         state = store.get_state(f"scenario:{sid}", "level") or {"level": "low"}
         if level != state["level"]:
+            reasons = _reasons(lib, store, sid, at, fired)
             change = LevelChange(sid, at, level, state["level"], score, reasons)
             store.set_state(f"scenario:{sid}", "level", {"level": level, "at": at.isoformat()})
             store.record_level(change)

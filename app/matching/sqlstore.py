@@ -68,6 +68,12 @@ class SqlStore:
         )
         return dict(rows.all())
 
+    def indicators_with_hits(self, indicator_ids, since, until) -> set[str]:
+        return set(self.session.scalars(
+            select(Hit.indicator_id).distinct()
+            .where(Hit.indicator_id.in_(indicator_ids), Hit.at > since, Hit.at <= until)
+        ))
+
     def add_observation(self, indicator_id, topic, key, item_id, at) -> None:
         self.session.add(Observation(indicator_id=indicator_id, topic=topic, key=key,
                                      item_id=item_id if isinstance(item_id, int) else None, at=at))

@@ -24,6 +24,7 @@ class Store(Protocol):
     def last_hit_at(self, indicator_ids: set[str], until: datetime) -> datetime | None: ...
     def distinct_indicators(self, indicator_ids: set[str], since: datetime, until: datetime) -> dict[str, list]: ...
     def count_by_indicator(self, indicator_ids: set[str], since: datetime, until: datetime) -> dict[str, int]: ...
+    def indicators_with_hits(self, indicator_ids: set[str], since: datetime, until: datetime) -> set[str]: ...
     def add_observation(self, indicator_id: str, topic: str, key: str, item_id, at: datetime) -> None: ...
     def observation_keys(self, indicator_id: str, topic: str, since: datetime, until: datetime) -> dict: ...
     def get_state(self, indicator_id: str, key: str) -> dict | None: ...
@@ -45,6 +46,7 @@ class MemoryStore:
     def __init__(self, horizon: timedelta = timedelta(days=120)) -> None:
         self.horizon = horizon
         self._hits: dict[str, list[tuple[datetime, int, list]]] = defaultdict(list)
+        self._newest: dict[str, datetime] = {}  # latest event time per indicator: scenario scores read only this
         self._obs: dict[tuple[str, str], list[tuple[datetime, str, object]]] = defaultdict(list)
         self._state: dict[tuple[str, str], dict] = {}
         self._sightings: dict[str, dict[str, dict]] = defaultdict(dict)
@@ -75,6 +77,7 @@ class MemoryStore:
         entry = (firing.at, self._seq, list(firing.item_ids))
         if not rows or firing.at >= rows[-1][0]:
             rows.append(entry)
+            self._newest[firing.indicator_id] = firing.at
         else:
             bisect.insort(rows, entry, key=lambda r: (r[0], r[1]))
         return self._seq
@@ -118,6 +121,17 @@ class MemoryStore:
             n = len(self._window(rows, since, until))
             if n:
                 out[i] = n
+        return out
+
+    def indicators_with_hits(self, indicator_ids, since, until) -> set[str]:
+        out = set()
+        newest = self._newest
+        for i in indicator_ids:
+            t = newest.get(i)
+            if t is None or t <= since:
+                continue
+            if t <= until or self._window(self._hits[i], since, until):  # a later hit: look inside the window
+                out.add(i)
         return out
 
     # observations -----------------------------------------------------------------------------

@@ -135,5 +135,7 @@ def test_sql_windows_are_half_open_like_memory(sessions, boundary):
             assert store.count_hits({"rocket-attack"}, since, until) == int(inside)
             assert len(store.hits({"rocket-attack"}, since, until)) == int(inside)
             assert bool(store.distinct_indicators({"rocket-attack"}, since, until)) is inside
+            assert store.indicators_with_hits({"rocket-attack", "other"}, since, until) == (
+                {"rocket-attack"} if inside else set())
             assert bool(store.observation_keys("coord", "march", since, until)) is inside
             assert store.last_hit_at({"rocket-attack"}, at) == at

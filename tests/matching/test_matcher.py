@@ -139,7 +139,8 @@ def _quotes_fold_back(scan) -> None:
 
 _WORDS = ["Rockets", "rocket", "hit", "Camp", "Taji", "Çamp", "Tâji", "camp-taji", "Kata’ib", "Hezbollah", "U.S.",
           "forces", "Sadr's", "—", "(", ")", ",", "...", "حزب", "الله", "وحزب", "العراق", "بالعراق", "الـعراق",
-          "مقاومة", "عين", "الأسد", "Ain", "al-Asad", "'", "”", "½"]
+          "مقاومة", "عين", "الأسد", "Ain", "al-Asad", "'", "”", "½", "كتائبُ", "حزبِ", "اللّه", "ـ", "مُقاوَمةٌ",
+          "،", "«العراق»", "٣", "صواريخ", "ۆ"]
 
 
 @settings(max_examples=300, deadline=None)

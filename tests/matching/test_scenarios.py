@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from wf_matching import DAY, ROCKET, Feed, indicator
 
-from app.matching.scenarios import members
+from app.matching.scenarios import assess, members
 
 T = datetime(2020, 3, 11, 21, tzinfo=UTC)
 DRONE = indicator("drone-attack", "match", severity="high", terms={"w": ["drone*"]}, when=[{"all": ["w"]}])
@@ -60,3 +60,13 @@ def test_level_state_is_per_store(lib):
     first, second = Feed(lib), Feed(lib)
     levels(first, T, "Rockets hit Camp Taji")
     assert levels(second, T, "Rockets hit Camp Taji") == [("pressure", "low", "guarded")]
+
+
+def test_the_score_counts_only_hits_inside_the_look_back_when_hits_arrive_out_of_order(lib):
+    feed = Feed(lib)
+    feed.process(T + 40 * DAY, "Rockets hit Camp Taji")  # 2.0 at T+40d
+    out = feed.process(T + 1 * DAY, "Drones hit Erbil")  # at T+1d the rocket hit is ahead: 3.0, not 5.0
+    assert out.levels == []  # guarded (3.0) as before; counting the later hit would make it elevated (5.0)
+    level, score, reasons = assess(lib, feed.store, "pressure", T + DAY)
+    assert (level, score, [r["indicator"] for r in reasons]) == ("guarded", 3.0, ["drone-attack"])
+    assert assess(lib, feed.store, "pressure", T + 40 * DAY)[:2] == ("guarded", 2.0)  # the drone hit has left

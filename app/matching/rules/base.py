@@ -118,6 +118,24 @@ class TermRule(ItemRule):
         self._lib = lib
         for name in self.anchor_groups():
             lib.watch(self.id, self.groups[name])
+        # group presence is exact for vetoes only when the rule reads every field; for all/any it is necessary
+        gids = lambda names, exact=True: frozenset(self.groups[n].gid for n in names) if exact else frozenset()  # noqa: E731
+        self._gates = [(gids(c.all), gids(c.any), gids(c.none, self.all_fields)) for c in self.spec.when]
+        self._vetoes = gids(self.spec.unless, self.all_fields)
+
+    def may_hold(self, scan: Scan) -> bool:
+        """A set-only precheck of the clauses on the groups present in the item: False means they cannot hold."""
+        if scan.groups is None:
+            scan.groups = self._lib.present_groups(scan)
+        groups = scan.groups
+        if not self._vetoes.isdisjoint(groups):
+            return False
+        if not self._gates:
+            return True
+        for all_, any_, none in self._gates:
+            if all_ <= groups and (not any_ or not any_.isdisjoint(groups)) and none.isdisjoint(groups):
+                return True
+        return False
 
     def anchor_groups(self) -> set[str]:
         """Per clause, a group that must occur for it to hold: its most selective `all` group (fewest terms
@@ -163,6 +181,8 @@ class TermRule(ItemRule):
 
     def conditions(self, scan: Scan) -> tuple[bool, dict[str, list[Span]]]:
         """Whether the indicator's clauses hold, and (when they do) the spans of the positive groups."""
+        if not self.may_hold(scan):
+            return False, {}
         for g in self.spec.unless:
             if self.present(scan, g):
                 return False, {}
