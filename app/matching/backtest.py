@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import AwareDatetime, BaseModel, ValidationError
 
 from app.ingest.schemas import ItemIn
 from app.matching.compiler import CompiledLibrary
@@ -51,22 +51,37 @@ def _read(path: Path, warn) -> Iterator[tuple[int, int, ItemIn]]:
             if not raw.strip():
                 continue
             try:
-                yield here, n, ItemIn.model_validate(json.loads(raw))
-            except (json.JSONDecodeError, ValidationError, UnicodeDecodeError) as e:
-                msg = e.errors()[0] if isinstance(e, ValidationError) else e
-                warn(f"{path}:{n}: skipped: {msg}")
+                yield here, n, ItemIn.model_validate_json(raw)
+            except ValidationError as e:
+                err = e.errors()[0]
+                where = ".".join(map(str, err["loc"]))
+                warn(f"{path}:{n}: skipped: {where + ': ' if where else ''}{err['msg']}")
+
+
+class _EventTime(BaseModel):
+    """Only an item's event time: all the order check needs to read of each line."""
+
+    published: AwareDatetime
+
+
+def _is_sorted(path: Path) -> bool:
+    """Whether the valid lines are in event-time order (lines without a valid time are left to the full read)."""
+    last = None
+    with path.open("rb") as fh:
+        for raw in fh:
+            try:
+                t = _EventTime.model_validate_json(raw).published
+            except ValidationError:
+                continue
+            if last is not None and t < last:
+                return False
+            last = t
+    return True
 
 
 def ordered_items(path: Path, warn) -> Iterator[ItemIn]:
     """Items in event-time order: streamed when the file is sorted, else via an index of offsets."""
-    last, is_sorted = None, True
-    for _, _, item in _read(path, lambda m: None):
-        t = item.published_utc()
-        if last is not None and t < last:
-            is_sorted = False
-            break
-        last = t
-    if is_sorted:
+    if _is_sorted(path):
         for _, _, item in _read(path, warn):
             yield item
         return
@@ -74,7 +89,7 @@ def ordered_items(path: Path, warn) -> Iterator[ItemIn]:
     with path.open("rb") as fh:
         for _, off in index:
             fh.seek(off)
-            yield ItemIn.model_validate(json.loads(fh.readline()))
+            yield ItemIn.model_validate_json(fh.readline())
 
 
 def run_backtest(lib: CompiledLibrary, path: Path, until: datetime | None, emit, warn=None) -> BacktestStats:

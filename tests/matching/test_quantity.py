@@ -82,3 +82,30 @@ def test_large_salvo_on_the_seed_events(default_lib, text, fires):
 def test_large_salvo_ignores_the_date_before_a_small_count(default_lib):
     got = [f.indicator_id for f in Feed(default_lib).item(TAJI_2, "On March 14 three rockets hit Camp Taji")]
     assert "indirect-fire-attack" in got and "large-salvo" not in got
+
+
+@pytest.mark.parametrize("hash_seed", ["1", "2", "3", "4"])
+def test_of_equal_quantities_the_first_mention_is_the_evidence_whatever_the_hash_seed(hash_seed, tmp_path):
+    """"twenty Katyusha rockets" counts 20 for both units; which is quoted must not depend on set order."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    script = tmp_path / "probe.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from pathlib import Path
+        from wf_matching import TAJI_1, Feed, write_library
+        from test_quantity import SALVO
+        from app.matching.compiler import CompiledLibrary
+        from app.matching.loader import load_library
+        lib = CompiledLibrary(load_library(write_library(Path({str(tmp_path)!r}) / "lib", [SALVO])))
+        (f,) = Feed(lib).item(TAJI_1, "Militants fired twenty Katyusha rockets at the airport")
+        print(f.evidence["terms"]["unit"], f.evidence["offsets"][-1]["start"])
+    """))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONHASHSEED": hash_seed}).stdout
+    assert out.split() == ["['Katyusha']", "23"]

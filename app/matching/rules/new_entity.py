@@ -51,7 +51,7 @@ class NewEntityRule(TermRule):
     def candidates(self, item: ItemView) -> list[Candidate]:
         scan = item.scan
         found: list[Candidate] = []
-        for k in self.cues.keys:
+        for k in sorted(self.cues.keys):  # sorted: which cue a name is credited to must not follow set order
             for span in scan.terms.get(k, ()):
                 if span.field not in self.field_idx or self._blocked(scan, span):
                     continue
@@ -66,7 +66,7 @@ class NewEntityRule(TermRule):
                     got = name_after(text, rng[1])
                 if got:
                     found.append(Candidate(got[0], f"cue: {scan.quote(span)}", span.field, got[1], got[2]))
-        for k in self.head_group.keys:
+        for k in sorted(self.head_group.keys):
             for span in scan.terms.get(k, ()):
                 rng = scan.source_range(span) if span.field in self.field_idx else None
                 if rng is None:

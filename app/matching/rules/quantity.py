@@ -20,7 +20,8 @@ class QuantityRule(TermRule):
 
     def evaluate(self, item: ItemView, store) -> Firing | None:
         scan = item.scan
-        unit_spans = [s for k in self.units.keys for s in scan.terms.get(k, ()) if s.field in self.field_idx]
+        # in text order, so of equal quantities the first mention is the evidence (whatever the set order)
+        unit_spans = sorted(s for k in self.units.keys for s in scan.terms.get(k, ()) if s.field in self.field_idx)
         if not unit_spans:
             return None
         best, where = None, None
