@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from app.matching.normalize import folds_wordwise, has_arabic, normalize, normalize_with_offsets, page_word_spans
+from app.matching.normalize import folds_wordwise, has_arabic, normalize, normalize_with_offsets, page_shifts
 
 FIELDS = ("title", "summary", "content")
 # an original-text token that folds to exactly one word: word characters joined by apostrophe-like marks
@@ -101,6 +102,58 @@ class Automaton:
             yield start, stop, keys, entities
 
 
+class _Shifts:
+    """Code-page text (ASCII, Arabic): folded offset + the delta of its segment is the original offset."""
+
+    def __init__(self, starts: list[int], deltas: list[int]) -> None:
+        self.starts, self.deltas = starts, deltas
+
+    def range(self, start: int, end: int) -> tuple[int, int]:
+        first = self.deltas[bisect.bisect_right(self.starts, start) - 1]
+        last = self.deltas[bisect.bisect_right(self.starts, end - 1) - 1]
+        return start + first, end + last
+
+
+class _Words:
+    """Other fast-path text: each original token folds to exactly one word, so words map by their index."""
+
+    def __init__(self, spans: list[tuple[int, int]], folded: str) -> None:
+        self.spans, self.folded = spans, folded
+
+    def range(self, start: int, end: int) -> tuple[int, int] | None:
+        first = self.folded.count(" ", 0, start) - 1
+        last = first + self.folded.count(" ", start, end)
+        if 0 <= first <= last < len(self.spans):
+            return self.spans[first][0], self.spans[last][1]
+        return None
+
+
+class _Chars:
+    """Anything else: each folded character's source index, from the per-character folding loop (slow)."""
+
+    def __init__(self, origin: list[int]) -> None:
+        self.origin = origin
+
+    def range(self, start: int, end: int) -> tuple[int, int]:
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+_Locator = _Shifts | _Words | _Chars
+
+
+def _locator(original: str, folded: str) -> _Locator | None:
+    """The cheapest exact way to map this field's folded offsets back to its original text."""
+    shifts = page_shifts(original, len(folded))
+    if shifts is not None:
+        return _Shifts(*shifts)
+    if folds_wordwise(original):
+        spans = [m.span() for m in _TOKEN.finditer(original)]
+        if len(spans) == max(folded.count(" ") - 1, 0):
+            return _Words(spans, folded)
+    again, origin = normalize_with_offsets(original)
+    return _Chars(origin) if again == folded else None
+
+
 @dataclass
 class Scan:
     """What one pass found in one item, plus lazily built quotes of the original text."""
@@ -110,41 +163,18 @@ class Scan:
     terms: dict[str, list[Span]] = field(default_factory=lambda: defaultdict(list))
     entities: dict[str, list[Span]] = field(default_factory=lambda: defaultdict(list))
     groups: set[int] | None = None  # ids of the library's term groups that occurred, filled on first use
-    _words: dict[int, list[tuple[int, int]] | None] = field(default_factory=dict)
-    _offsets: dict[int, list[int]] = field(default_factory=dict)
+    _locators: dict[int, _Locator | None] = field(default_factory=dict)
 
     def word_index(self, span: Span) -> int:
         return self.texts[span.field].count(" ", 0, span.start)
 
-    def _origin(self, f: int) -> list[int]:
-        if f not in self._offsets:
-            folded, origin = normalize_with_offsets(self.originals[f])
-            self._offsets[f] = origin if folded == self.texts[f] else []
-        return self._offsets[f]
-
-    def _word_spans(self, f: int) -> list[tuple[int, int]] | None:
-        """Original (start, end) of each folded word, when tokens and folded words correspond 1:1."""
-        if f not in self._words:
-            text = self.originals[f]
-            # tokens of fast-path text fold to one word each; Arabic code-page text has exact spans; else None
-            spans = [m.span() for m in _TOKEN.finditer(text)] if folds_wordwise(text) else page_word_spans(text)
-            if spans is not None and len(spans) != max(self.texts[f].count(" ") - 1, 0):
-                spans = None
-            self._words[f] = spans
-        return self._words[f]
-
     def source_range(self, span: Span) -> tuple[int, int] | None:
         """The span's offsets in the original (unfolded) field text, when they can be mapped."""
-        words = self._word_spans(span.field)
-        if words is not None:
-            first = self.word_index(span) - 1
-            last = first + self.texts[span.field].count(" ", span.start, span.end)
-            if 0 <= first <= last < len(words):
-                return words[first][0], words[last][1]
-        origin = self._origin(span.field)
-        if not origin:
-            return None
-        return origin[span.start], origin[span.end - 1] + 1
+        f = span.field
+        if f not in self._locators:
+            self._locators[f] = _locator(self.originals[f], self.texts[f])
+        loc = self._locators[f]
+        return loc.range(span.start, span.end) if loc is not None else None
 
     def quote(self, span: Span) -> str:
         """The original words of a span (folded words when the mapping is unavailable)."""

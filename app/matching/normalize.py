@@ -140,19 +140,34 @@ def _normalize_page(text: str) -> str | None:
     return f" {codecs.charmap_decode(b' '.join(words), 'strict', _PAGE_DECODE)[0]} " if words else " "
 
 
-_WORD_RUN = re.compile(rb"[^ \x01][^ ]*")
+# a run of original characters that folds shorter: one that starts with a deletion, or two or more separators
+_SHIFT_RUN = re.compile(rb"\x01[ \x01]*| [ \x01]+")
 
 
-def page_word_spans(text: str) -> list[tuple[int, int]] | None:
-    """(start, end) in the text of each folded word, exact, for text in the code page (else None).
+def page_shifts(text: str, folded_len: int) -> tuple[list[int], list[int]] | None:
+    """Where folded characters came from, for text in the code page: (folded starts, deltas), sorted.
 
-    One byte per character, so byte offsets are character offsets; characters that fold away inside a word
-    (marks, tatweel, apostrophes) stay in the word's span, separators end it.
+    The folded character at index i is text[i + delta] for the last start <= i. Words map one character to
+    one, so only runs that fold shorter (deletions, separator runs) move the delta: a few per paragraph,
+    found by one C regex pass instead of a token list. None when the text is outside the page, or when the
+    result would not account for `folded_len` characters (the caller then maps another way).
     """
     raw = _page_encode(text)
     if raw is None:
         return None
-    return [m.span() for m in _WORD_RUN.finditer(raw.translate(_PAGE_MARK))]
+    marked = raw.translate(_PAGE_MARK)
+    lead = len(marked) - len(marked.lstrip(b" \x01"))
+    end = len(marked.rstrip(b" \x01"))
+    delta = lead - 1  # folded index 0 is the padding space
+    starts, deltas = [0], [delta]
+    for m in _SHIFT_RUN.finditer(marked, lead, end):
+        a, b = m.span()
+        kept = 1 if marked.find(b" ", a, b) != -1 else 0  # a separator between two words folds to one space
+        starts.append(a - delta + kept)
+        delta += b - a - kept
+        deltas.append(delta)
+    expected = end - delta + 1 if end > lead else 1  # the last kept character is end - 1, then the padding space
+    return (starts, deltas) if expected == folded_len else None
 
 
 _PAGE_FOLD, _PAGE_DELETED, _PAGE_MARK = _page_tables()

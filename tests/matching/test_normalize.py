@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
 import random
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.matching.normalize import _normalize_slow, has_arabic, normalize, normalize_with_offsets
+from app.matching.normalize import _normalize_slow, has_arabic, normalize, normalize_with_offsets, page_shifts
 
 
 @pytest.mark.parametrize("variants", [
@@ -108,3 +109,30 @@ def test_fast_slow_and_offsets_paths_agree_on_seeded_random_strings():
     rng = random.Random(20200311)
     for _ in range(3000):
         _agree("".join(rng.choice(_ALPHABET) for _ in range(rng.randint(1, 12))))
+
+
+_ARABIC_IN_PAGE = [chr(c) for c in (*range(0x621, 0x63B), *range(0x640, 0x656))] + ["٣", "،", "؟"]
+_PAGE_ALPHABET = list("aZ09 '’`´-–—_.,;:!?\t\n«»éÉ") + _ARABIC_IN_PAGE
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_PAGE_ALPHABET), max_size=30))
+def test_code_page_shifts_point_each_folded_character_at_its_source(text):
+    """Evidence offsets for ASCII and Arabic text come from these shifts: every folded letter must map to the
+    original character it folded from, in order."""
+    folded = normalize(text)
+    shifts = page_shifts(text, len(folded))
+    assert shifts is not None, text
+    starts, deltas = shifts
+    previous = -1
+    for i, ch in enumerate(folded):
+        if ch == " ":
+            continue
+        j = i + deltas[bisect.bisect_right(starts, i) - 1]
+        assert j > previous and _normalize_slow(f"a{text[j]}a")[2] == ch, (text, i, j)
+        previous = j
+
+
+def test_code_page_shifts_decline_text_outside_the_page():
+    assert page_shifts("Erdoğan", len(normalize("Erdoğan"))) is None  # ğ is not in the page: another mapping
+    assert page_shifts("Rockets", 3) is None  # a length that does not match is refused, not guessed
