@@ -71,6 +71,7 @@ class CompiledLibrary:
         self.window_rules = _topological([r for r in self.rules.values() if r.windowed], self)
         self.window_deps = {r.id: frozenset(r.depends_on(self)) for r in self.window_rules}
         self.scenario_members = {sid: members(self, sid) for sid in library.scenarios}
+        self.scenario_ids = {sid: frozenset(m) for sid, m in self.scenario_members.items()}  # one object per scenario
         self._scenarios_of: dict[str, set[str]] = defaultdict(set)
         for sid, weights in self.scenario_members.items():
             for ind in weights:

@@ -42,7 +42,7 @@ def _score(lib, store, scenario_id: str, at: datetime) -> tuple[str, float, set[
     """Level and score at event time `at`, and the member indicators with hits in the look-back."""
     sc = lib.library.scenarios[scenario_id]
     weights = lib.scenario_members[scenario_id]
-    fired = store.indicators_with_hits(weights.keys(), at - sc.lookback, at)
+    fired = store.indicators_with_hits(lib.scenario_ids[scenario_id], at - sc.lookback, at)
     score = sum(weights[i] for i in fired)
     return level_for(score, sc.levels), score, fired
 

@@ -47,6 +47,7 @@ class MemoryStore:
         self.horizon = horizon
         self._hits: dict[str, list[tuple[datetime, int, list]]] = defaultdict(list)
         self._newest: dict[str, datetime] = {}  # latest event time per indicator: scenario scores read only this
+        self._answers: dict[tuple[frozenset, timedelta], _Answer] = {}
         self._obs: dict[tuple[str, str], list[tuple[datetime, str, object]]] = defaultdict(list)
         self._state: dict[tuple[str, str], dict] = {}
         self._sightings: dict[str, dict[str, dict]] = defaultdict(dict)
@@ -80,6 +81,9 @@ class MemoryStore:
             self._newest[firing.indicator_id] = firing.at
         else:
             bisect.insort(rows, entry, key=lambda r: (r[0], r[1]))
+        for (ids, lookback), answer in self._answers.items():
+            if firing.indicator_id in ids:
+                answer.add(firing.indicator_id, firing.at, lookback)
         return self._seq
 
     def _window(self, rows, since, until):
@@ -124,14 +128,42 @@ class MemoryStore:
         return out
 
     def indicators_with_hits(self, indicator_ids, since, until) -> set[str]:
-        out = set()
-        newest = self._newest
+        """Asked after every firing item for each affected scenario, so answers for a frozenset of ids are kept
+        and brought forward from the hits added since (see _Answer); a full pass only when one may have expired."""
+        if not isinstance(indicator_ids, frozenset):
+            return self._with_hits(indicator_ids, since, until)[0]
+        key = (indicator_ids, until - since)
+        kept = self._answers.get(key)
+        if kept is None or not kept.advance(since, until):
+            fired, expires = self._with_hits(indicator_ids, since, until)
+            kept = self._answers[key] = _Answer(until, fired, expires, self._later_hits(indicator_ids, until))
+        return set(kept.fired)
+
+    def _with_hits(self, indicator_ids, since, until) -> tuple[set[str], datetime | None]:
+        """Ids with a hit in (since, until], and when the first of them stops having one (its newest hit leaves)."""
+        out, first_out = set(), None
+        newest, lookback = self._newest, until - since
         for i in indicator_ids:
             t = newest.get(i)
             if t is None or t <= since:
                 continue
-            if t <= until or self._window(self._hits[i], since, until):  # a later hit: look inside the window
-                out.add(i)
+            if t > until:  # a later hit: look inside the window
+                rows = self._window(self._hits[i], since, until)
+                if not rows:
+                    continue
+                t = rows[-1][0]
+            out.add(i)
+            if first_out is None or t + lookback < first_out:
+                first_out = t + lookback
+        return out, first_out
+
+    def _later_hits(self, indicator_ids, until) -> dict[str, datetime]:
+        """For ids with hits after `until`, the earliest such hit (they join answers once time reaches it)."""
+        out = {}
+        for i in indicator_ids & self._newest.keys():
+            if self._newest[i] > until:
+                rows = self._hits[i]
+                out[i] = rows[bisect.bisect_right(rows, until, key=_at)][0]
         return out
 
     # observations -----------------------------------------------------------------------------
@@ -186,3 +218,35 @@ class MemoryStore:
         k = bisect.bisect_left(self._items, cutoff)
         if k:
             del self._items[:k]
+
+
+class _Answer:
+    """A kept answer of indicators_with_hits: which ids had a hit in the window ending `until`, when the first
+    of them may leave it, and hits added after `until` (they join when the window reaches them)."""
+
+    def __init__(self, until: datetime, fired: set[str], expires: datetime | None, later: dict[str, datetime]):
+        self.until, self.fired, self.expires, self.later = until, fired, expires, later
+
+    def add(self, indicator_id: str, at: datetime, lookback: timedelta) -> None:
+        if at > self.until:
+            if indicator_id not in self.later or at < self.later[indicator_id]:
+                self.later[indicator_id] = at
+        elif at > self.until - lookback:  # a late hit inside the kept window
+            self.fired.add(indicator_id)
+            if self.expires is None or at + lookback < self.expires:
+                self.expires = at + lookback
+
+    def advance(self, since: datetime, until: datetime) -> bool:
+        """Move the answer to the window (since, until]; False when only a full pass can tell."""
+        if until < self.until or (self.expires is not None and until >= self.expires):
+            return False
+        for i, at in list(self.later.items()):
+            if at <= until:
+                if at <= since:
+                    return False  # it may have had more hits since, inside the window: recount
+                self.fired.add(i)
+                if self.expires is None or at + (until - since) < self.expires:
+                    self.expires = at + (until - since)
+                del self.later[i]
+        self.until = until
+        return True
