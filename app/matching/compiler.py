@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from app.matching.loader import Library, LibraryError, LibraryProblem
 from app.matching.matcher import Automaton, Scan, scan_item
 from app.matching.rules import REGISTRY, Rule, WindowRule
-from app.matching.rules.base import GroupSpec
+from app.matching.rules.base import GroupSpec, TermRule
 from app.matching.scenarios import members
 from app.matching.schema import ITEM_KINDS, Entity
 
@@ -129,13 +129,17 @@ class CompiledLibrary:
         return scan_item(self.automaton, title, summary, content)
 
     def candidates(self, scan: Scan) -> list[Rule]:
-        """Rules whose anchor terms or entities occurred, in library order: the only ones worth evaluating."""
+        """Rules whose anchor terms or entities occurred and whose clauses the groups present allow, in library
+        order: the only ones worth evaluating."""
         ids: set[str] = set()
         for k in scan.terms:
             ids |= self._term_watchers.get(k, set())
         for e in scan.entities:
             ids |= self._entity_watchers.get(e, set())
-        return [self.rules[i] for i in sorted(ids, key=self._rank.__getitem__)]
+        if not ids:
+            return []
+        rules = [self.rules[i] for i in sorted(ids, key=self._rank.__getitem__)]
+        return [r for r in rules if not isinstance(r, TermRule) or r.may_hold(scan)]
 
 
 def _topological(rules: list[WindowRule], lib: CompiledLibrary) -> list[WindowRule]:

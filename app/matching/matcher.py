@@ -165,8 +165,16 @@ class Scan:
     groups: set[int] | None = None  # ids of the library's term groups that occurred, filled on first use
     _locators: dict[int, _Locator | None] = field(default_factory=dict)
 
-    def word_index(self, span: Span) -> int:
-        return self.texts[span.field].count(" ", 0, span.start)
+    def word_positions(self, spans: list[Span]) -> list[tuple[int, int]]:
+        """(field, word index) of each span, sorted; spaces are counted once per field, not once per span."""
+        out, field_, pos, idx = [], -1, 0, 0
+        for s in sorted(spans):
+            if s.field != field_:
+                field_, pos, idx = s.field, 0, 0
+            idx += self.texts[field_].count(" ", pos, s.start)
+            pos = s.start
+            out.append((field_, idx))
+        return out
 
     def source_range(self, span: Span) -> tuple[int, int] | None:
         """The span's offsets in the original (unfolded) field text, when they can be mapped."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -43,7 +44,7 @@ def _score(lib, store, scenario_id: str, at: datetime) -> tuple[str, float, set[
     sc = lib.library.scenarios[scenario_id]
     weights = lib.scenario_members[scenario_id]
     fired = store.indicators_with_hits(lib.scenario_ids[scenario_id], at - sc.lookback, at)
-    score = sum(weights[i] for i in fired)
+    score = math.fsum(map(weights.__getitem__, fired))  # exactly rounded: the same whatever the set order
     return level_for(score, sc.levels), score, fired
 
 

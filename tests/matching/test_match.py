@@ -75,3 +75,36 @@ def test_evidence_quotes_the_original_words_with_offsets(make_lib):
 ])
 def test_arabic_text(fires, text, expected):
     assert fires(text) is expected
+
+
+NEAR = indicator("near", "match", terms={"weapon": ["rocket*"], "event": ["hit", "struck"]},
+                 when=[{"all": ["weapon", "event"], "near": [{"groups": ["weapon", "event"], "within": 3}]}])
+_FILLER = ["the", "base", "was", "said", "to", "be", "quiet", "and"]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_proximity_agrees_with_every_pair_of_mentions(make_lib, seed):
+    """`near` holds when some weapon and some event mention are within 3 words in one field, however many
+    mentions each group has and in whatever order (checked against all pairs, word by word)."""
+    import random
+
+    rng = random.Random(seed)
+    fields = [[rng.choice(_FILLER + ["rockets", "hit", "struck"]) for _ in range(rng.randint(0, 14))]
+              for _ in range(3)]
+    want = any(
+        w.startswith("rocket") and e in ("hit", "struck") and abs(i - j) <= 3
+        for words in fields for i, w in enumerate(words) for j, e in enumerate(words))
+    lib = make_lib(NEAR)
+    got = bool(Feed(lib).item(TAJI_1, *(" ".join(words) for words in fields)))
+    assert got is want, fields
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("rockets one two hit", True),  # 3 words apart: the edge of `within: 3`
+    ("rockets one two three hit", False),  # 4
+    ("hit one two rockets", True),  # either order
+    ("hit one two three rockets struck", True),  # the second event mention is the near one
+    ("rockets one two three four hit one two three four rockets", False),
+])
+def test_proximity_edges(make_lib, text, expected):
+    assert bool(Feed(make_lib(NEAR)).item(TAJI_1, text)) is expected

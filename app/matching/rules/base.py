@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -152,7 +153,10 @@ class TermRule(ItemRule):
         g = self.groups[group]
         out = [s for k in g.keys & scan.terms.keys() for s in scan.terms[k]]
         out += [s for e in g.entities & scan.entities.keys() for s in scan.entities[e]]
-        return sorted(s for s in out if s.field in self.field_idx)
+        if not self.all_fields:
+            out = [s for s in out if s.field in self.field_idx]
+        out.sort()
+        return out
 
     def present(self, scan: Scan, group: str) -> bool:
         """Whether any term of the group occurred (one set lookup; spans are built only when needed)."""
@@ -163,9 +167,14 @@ class TermRule(ItemRule):
         return self.all_fields or bool(self.spans(scan, group))
 
     def _near(self, scan: Scan, a: list[Span], b: list[Span], within: int) -> bool:
-        wa = [(s.field, scan.word_index(s)) for s in a]
-        wb = [(s.field, scan.word_index(s)) for s in b]
-        return any(fa == fb and abs(ia - ib) <= within for fa, ia in wa for fb, ib in wb)
+        if not a or not b:
+            return False
+        wb = scan.word_positions(b)
+        for f, i in scan.word_positions(a):  # the nearest b at or after i - within, in the same field
+            k = bisect.bisect_left(wb, (f, i - within))
+            if k < len(wb) and wb[k][0] == f and wb[k][1] <= i + within:
+                return True
+        return False
 
     def clause_holds(self, scan: Scan, clause: Clause) -> bool:
         for g in clause.all:
