@@ -128,14 +128,18 @@ class CompiledLibrary:
     def scan(self, title: str, summary: str, content: str) -> Scan:
         return scan_item(self.automaton, title, summary, content)
 
-    def candidates(self, scan: Scan) -> list[Rule]:
-        """Rules whose anchor terms or entities occurred and whose clauses the groups present allow, in library
-        order: the only ones worth evaluating."""
+    def anchored(self, scan: Scan) -> set[str]:
+        """Ids of the rules one of whose anchor terms or entities occurred."""
         ids: set[str] = set()
         for k in scan.terms:
             ids |= self._term_watchers.get(k, set())
         for e in scan.entities:
             ids |= self._entity_watchers.get(e, set())
+        return ids
+
+    def candidates(self, scan: Scan) -> list[Rule]:
+        """Anchored rules whose clauses the groups present allow, in library order: the only ones worth evaluating."""
+        ids = self.anchored(scan)
         if not ids:
             return []
         rules = [self.rules[i] for i in sorted(ids, key=self._rank.__getitem__)]
