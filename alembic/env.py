@@ -2,7 +2,7 @@
 
 from alembic import context
 from app.config import get_settings
-from app.db import make_engine
+from app.db import include_in_autogenerate, make_engine
 from app.models import Base
 
 config = context.config
@@ -10,7 +10,8 @@ url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
 
 
 def run_offline() -> None:
-    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True, render_as_batch=True)
+    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True, render_as_batch=True,
+                      include_object=include_in_autogenerate)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -22,6 +23,8 @@ def run_online() -> None:
             connection=connection,
             target_metadata=Base.metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_object=include_in_autogenerate,
+            compare_type=True,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -71,6 +71,7 @@ class Item(Base):
         UniqueConstraint("feed_id", "guid", name="uq_items_feed_guid"),
         UniqueConstraint("source", "external_id", name="uq_items_source_external_id"),
         Index("ix_items_url_norm", "url_norm"),
+        Index("ix_items_duplicate_of", "duplicate_of_id"),
         Index("ix_items_fingerprint", "fingerprint"),
         Index("ix_items_pending", "matched_at", "published_at"),
         Index("ix_items_published", "published_at"),
