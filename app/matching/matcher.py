@@ -50,14 +50,6 @@ def _patterns(key: str) -> list[str]:
     return [f" {core} ", f" {core}s "]
 
 
-def _word_end(text: str, i: int) -> int:
-    stop = text.find(" ", i)
-    newline = text.find("\n", i)
-    if newline != -1 and (stop == -1 or newline < stop):
-        stop = newline
-    return len(text) if stop == -1 else stop
-
-
 class Automaton:
     """Compiled patterns: literal term keys and gazetteer aliases, each pattern mapped to what it means."""
 
@@ -84,7 +76,9 @@ class Automaton:
 
     def build(self) -> None:
         for pattern, (keys, entities) in self._values.items():
-            self._auto.add_word(pattern, (len(pattern), tuple(sorted(keys)), tuple(sorted(entities))))
+            # a pattern without the closing space (prefix terms, Arabic) runs on to the end of its word
+            open_end = not pattern.endswith(" ")
+            self._auto.add_word(pattern, (len(pattern), tuple(sorted(keys)), tuple(sorted(entities)), open_end))
         if len(self._auto):
             self._auto.make_automaton()
 
@@ -95,11 +89,9 @@ class Automaton:
         """Yield (start, end, term keys, entity ids) for every pattern occurrence in folded text."""
         if not len(self._auto):
             return
-        for end, (length, keys, entities) in self._auto.iter(text):
-            start = end - length + 2  # skip the leading space of the pattern
-            # a padded pattern ends on the separating space; a prefix pattern runs on to the word's end
-            stop = end if text[end] == " " else _word_end(text, end)
-            yield start, stop, keys, entities
+        for end, (length, keys, entities, open_end) in self._auto.iter(text):
+            # skip the pattern's leading space; folded fields end with a space, so every word ends at one
+            yield end - length + 2, text.find(" ", end) if open_end else end, keys, entities
 
 
 class _Shifts:
@@ -207,13 +199,19 @@ def scan_item(automaton: Automaton, title: str, summary: str, content: str) -> S
     texts = tuple(normalize(t) for t in originals)
     result = Scan(originals, texts)  # type: ignore[arg-type]
     joined = "\n".join(texts)
-    bounds = (len(texts[0]) + 1, len(texts[0]) + len(texts[1]) + 2)
-    for start, end, keys, entities in automaton.scan(joined):
-        f = 0 if start < bounds[0] else 1 if start < bounds[1] else 2
-        base = 0 if f == 0 else bounds[f - 1]
-        span = Span(f, start - base, end - base)
+    second = len(texts[0]) + 1
+    third = second + len(texts[1]) + 1
+    terms, entities = result.terms, result.entities
+    new = tuple.__new__  # Span without its Python-level __new__: one per occurrence, so it shows
+    for start, end, keys, ents in automaton.scan(joined):
+        if start < second:
+            span = new(Span, (0, start, end))
+        elif start < third:
+            span = new(Span, (1, start - second, end - second))
+        else:
+            span = new(Span, (2, start - third, end - third))
         for k in keys:
-            result.terms[k].append(span)
-        for e in entities:
-            result.entities[e].append(span)
+            terms[k].append(span)
+        for e in ents:
+            entities[e].append(span)
     return result

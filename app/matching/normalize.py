@@ -64,8 +64,16 @@ def _normalize_fast(text: str) -> str:
         raw = unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
     else:
         raw = text.encode("ascii")
-    words = raw.translate(_ASCII_FOLD, _ASCII_DROP).decode("ascii").split()
-    return f" {' '.join(words)} " if words else " "
+    return _padded(raw.translate(_ASCII_FOLD, _ASCII_DROP)).decode("ascii")
+
+
+_SPACE_RUN = re.compile(rb"  +")
+
+
+def _padded(folded: bytes) -> bytes:
+    """Separator runs (already single bytes of space) collapsed to one space, with one space at each end."""
+    words = _SPACE_RUN.sub(b" ", folded).strip(b" ")
+    return b" " + words + b" " if words else b" "
 
 
 def _fast_path_chars() -> tuple[re.Pattern, re.Pattern]:
@@ -136,8 +144,7 @@ def _normalize_page(text: str) -> str | None:
     raw = _page_encode(text)
     if raw is None:
         return None
-    words = raw.translate(_PAGE_FOLD, _PAGE_DELETED).split()
-    return f" {codecs.charmap_decode(b' '.join(words), 'strict', _PAGE_DECODE)[0]} " if words else " "
+    return codecs.charmap_decode(_padded(raw.translate(_PAGE_FOLD, _PAGE_DELETED)), "strict", _PAGE_DECODE)[0]
 
 
 # a run of original characters that folds shorter: one that starts with a deletion, or two or more separators
