@@ -119,9 +119,9 @@ class CompiledLibrary:
     def present_groups(self, scan: Scan) -> set[int]:
         """Ids of every compiled group with at least one term or entity in the scan (computed once per item)."""
         out: set[int] = set()
-        for k in scan.terms:
+        for k in scan.term_keys:
             out.update(self._key_groups.get(k, ()))
-        for e in scan.entities:
+        for e in scan.entity_ids:
             out.update(self._entity_groups.get(e, ()))
         return out
 
@@ -131,9 +131,9 @@ class CompiledLibrary:
     def anchored(self, scan: Scan) -> set[str]:
         """Ids of the rules one of whose anchor terms or entities occurred."""
         ids: set[str] = set()
-        for k in scan.terms:
+        for k in scan.term_keys:
             ids |= self._term_watchers.get(k, set())
-        for e in scan.entities:
+        for e in scan.entity_ids:
             ids |= self._entity_watchers.get(e, set())
         return ids
 

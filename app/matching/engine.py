@@ -61,6 +61,8 @@ class Engine:
         return out
 
     def _windows(self, at: datetime, fresh: set[str], due: set[str], out: Outcome, all_levels=False) -> None:
+        if not (fresh or due or all_levels):
+            return  # most items: nothing fired and nothing observed, so no window or level can have moved
         for rule in self.lib.window_rules:
             if rule.id in due or not self.lib.window_deps[rule.id].isdisjoint(fresh):
                 for f in rule.evaluate(at, self.store):

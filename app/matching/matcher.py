@@ -6,6 +6,7 @@ import bisect
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import NamedTuple
 
 import ahocorasick
@@ -85,13 +86,14 @@ class Automaton:
     def __len__(self) -> int:
         return len(self._auto)
 
-    def scan(self, text: str):
-        """Yield (start, end, term keys, entity ids) for every pattern occurrence in folded text."""
+    def scan(self, text: str) -> list[tuple[int, int, tuple[str, ...], tuple[str, ...]]]:
+        """(start, end, term keys, entity ids) of every pattern occurrence in folded text."""
         if not len(self._auto):
-            return
-        for end, (length, keys, entities, open_end) in self._auto.iter(text):
-            # skip the pattern's leading space; folded fields end with a space, so every word ends at one
-            yield end - length + 2, text.find(" ", end) if open_end else end, keys, entities
+            return []
+        find = text.find
+        # skip the pattern's leading space; folded fields end with a space, so every word ends at one
+        return [(end - length + 2, find(" ", end) if open_end else end, keys, entities)
+                for end, (length, keys, entities, open_end) in self._auto.iter(text)]
 
 
 class _Shifts:
@@ -148,14 +150,59 @@ def _locator(original: str, folded: str) -> _Locator | None:
 
 @dataclass
 class Scan:
-    """What one pass found in one item, plus lazily built quotes of the original text."""
+    """What one pass found in one item. Most items make no rule a candidate, so the spans per term and entity,
+    and the quotes of the original text, are built only when a rule first asks for them."""
 
     originals: tuple[str, str, str]
     texts: tuple[str, str, str]
-    terms: dict[str, list[Span]] = field(default_factory=lambda: defaultdict(list))
-    entities: dict[str, list[Span]] = field(default_factory=lambda: defaultdict(list))
+    occurrences: list[tuple[int, int, tuple[str, ...], tuple[str, ...]]]  # the automaton's, in the joined text
     groups: set[int] | None = None  # ids of the library's term groups that occurred, filled on first use
+    _found: tuple[set[str], set[str]] | None = None
+    _spans: tuple[dict[str, list[Span]], dict[str, list[Span]]] | None = None
     _locators: dict[int, _Locator | None] = field(default_factory=dict)
+
+    @property
+    def term_keys(self) -> set[str]:
+        return (self._found or self._collect())[0]
+
+    @property
+    def entity_ids(self) -> set[str]:
+        return (self._found or self._collect())[1]
+
+    def _collect(self) -> tuple[set[str], set[str]]:
+        self._found = (set(chain.from_iterable(o[2] for o in self.occurrences)),
+                       set(chain.from_iterable(o[3] for o in self.occurrences)))
+        return self._found
+
+    @property
+    def terms(self) -> dict[str, list[Span]]:
+        """Term key -> spans where it occurred."""
+        return (self._spans or self._build_spans())[0]
+
+    @property
+    def entities(self) -> dict[str, list[Span]]:
+        """Entity id -> spans where one of its aliases occurred."""
+        return (self._spans or self._build_spans())[1]
+
+    def _build_spans(self) -> tuple[dict[str, list[Span]], dict[str, list[Span]]]:
+        terms: dict[str, list[Span]] = defaultdict(list)
+        entities: dict[str, list[Span]] = defaultdict(list)
+        second = len(self.texts[0]) + 1
+        third = second + len(self.texts[1]) + 1
+        new = tuple.__new__  # Span without its Python-level __new__: one per occurrence, so it shows
+        for start, end, keys, ents in self.occurrences:
+            if start < second:
+                span = new(Span, (0, start, end))
+            elif start < third:
+                span = new(Span, (1, start - second, end - second))
+            else:
+                span = new(Span, (2, start - third, end - third))
+            for k in keys:
+                terms[k].append(span)
+            for e in ents:
+                entities[e].append(span)
+        self._spans = (terms, entities)
+        return self._spans
 
     def word_positions(self, spans: list[Span]) -> list[tuple[int, int]]:
         """(field, word index) of each span, sorted; spaces are counted once per field, not once per span."""
@@ -194,24 +241,7 @@ class Scan:
 
 
 def scan_item(automaton: Automaton, title: str, summary: str, content: str) -> Scan:
-    """Fold the three fields and run the automaton once over them."""
+    """Fold the three fields and run the automaton once over them (joined, so one pass serves all three)."""
     originals = (title or "", summary or "", content or "")
-    texts = tuple(normalize(t) for t in originals)
-    result = Scan(originals, texts)  # type: ignore[arg-type]
-    joined = "\n".join(texts)
-    second = len(texts[0]) + 1
-    third = second + len(texts[1]) + 1
-    terms, entities = result.terms, result.entities
-    new = tuple.__new__  # Span without its Python-level __new__: one per occurrence, so it shows
-    for start, end, keys, ents in automaton.scan(joined):
-        if start < second:
-            span = new(Span, (0, start, end))
-        elif start < third:
-            span = new(Span, (1, start - second, end - second))
-        else:
-            span = new(Span, (2, start - third, end - third))
-        for k in keys:
-            terms[k].append(span)
-        for e in ents:
-            entities[e].append(span)
-    return result
+    texts = (normalize(originals[0]), normalize(originals[1]), normalize(originals[2]))
+    return Scan(originals, texts, automaton.scan("\n".join(texts)))

@@ -28,6 +28,7 @@ class NewEntityRule(TermRule):
         self.head_group = lib.compile_group(self.id, self.spec.head_nouns)
         lib.watch(self.id, self.cues)
         lib.watch(self.id, self.head_group)
+        self._words = self.cues.keys | self.head_group.keys  # one of them must occur for a name to be found
         self.not_after = {normalize(w).strip() for w in self.spec.not_after}
         self._gazetteer: Resolver | None = None
         self._sightings: Resolver | None = None
@@ -51,8 +52,9 @@ class NewEntityRule(TermRule):
     def candidates(self, item: ItemView) -> list[Candidate]:
         scan = item.scan
         found: list[Candidate] = []
-        for k in sorted(self.cues.keys):  # sorted: which cue a name is credited to must not follow set order
-            for span in scan.terms.get(k, ()):
+        terms = scan.terms
+        for k in sorted(self.cues.keys & scan.term_keys):  # sorted: the cue credited must not follow set order
+            for span in terms[k]:
                 if span.field not in self.field_idx or self._blocked(scan, span):
                     continue
                 rng = scan.source_range(span)
@@ -66,8 +68,8 @@ class NewEntityRule(TermRule):
                     got = name_after(text, rng[1])
                 if got:
                     found.append(Candidate(got[0], f"cue: {scan.quote(span)}", span.field, got[1], got[2]))
-        for k in sorted(self.head_group.keys):
-            for span in scan.terms.get(k, ()):
+        for k in sorted(self.head_group.keys & scan.term_keys):
+            for span in terms[k]:
                 rng = scan.source_range(span) if span.field in self.field_idx else None
                 if rng is None:
                     continue
@@ -86,7 +88,7 @@ class NewEntityRule(TermRule):
 
     def evaluate(self, item: ItemView, store) -> Firing | None:
         scan = item.scan
-        if not any(scan.terms.get(k) for k in (*self.cues.keys, *self.head_group.keys)):
+        if self._words.isdisjoint(scan.term_keys):
             return None
         ok, spans = self.conditions(scan)
         if not ok:
