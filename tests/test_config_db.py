@@ -256,7 +256,6 @@ def test_models_and_migrations_agree(fresh_url):
 
 def test_migrations_go_down_to_nothing_and_up_again(fresh_url):
     from alembic import command
-
     from app.db import alembic_config
 
     upgrade(fresh_url)

@@ -198,3 +198,20 @@ def test_board_feeds_silences_and_users_pages(pipeline, browser_as):
     assert admin.get("/feeds").status_code == 200
     assert "New silence" in admin.get("/silences").text
     assert "viewer" in admin.get("/admin/users").text
+
+
+def test_browsers_get_error_pages_and_scripts_get_json(browser_as):
+    """A refused or missing page is a page in the browser (with the site's security headers); htmx requests
+    and the API keep the JSON detail their callers parse."""
+    officer = browser_as("officer")
+    html = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    r = officer.get("/admin/users", headers=html)
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
+    assert "this needs the admin role; you are officer" in r.text and 'href="/inbox"' in r.text
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    r = officer.get("/no-such-page", headers=html)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html") and "Not Found" in r.text
+    r = officer.get("/admin/users", headers={**html, "HX-Request": "true"})
+    assert r.status_code == 403 and r.json() == {"detail": "this needs the admin role; you are officer"}
+    r = officer.get("/api/v1/hits", headers=html)
+    assert r.status_code == 401 and "API key" in r.json()["detail"]
