@@ -34,6 +34,7 @@ from app.ingest.service import poll_due
 from app.main import create_app
 from app.matching.models import GazetteerAddition, Sighting
 from app.matching.service import match_pending
+from app.notify.models import Subscription
 from app.web.auth import create_api_key
 
 pytestmark = pytest.mark.browser
@@ -349,3 +350,44 @@ def test_new_alerts_appear_without_a_reload(page, site):
     assert match_pushed(ctx)
     page.wait_for_selector("tbody.arrived tr.alert-row >> text=Victory base")
     assert page.evaluate("window.__stayed") is True
+
+
+def test_subscribe_to_the_daily_digest_from_the_navigation(page, site):
+    _, ctx, _ = site
+    sign_in(page)
+    page.get_by_role("navigation", name="main").get_by_role("link", name="Notifications").click()
+    page.wait_for_url("**/notify")
+    form = page.locator("form", has=page.get_by_role("heading", name="New subscription"))
+    form.get_by_label("Email", exact=True).fill("duty.officer@example.org")
+    form.get_by_label("Time zone").fill("Europe/Berlin")
+    form.get_by_role("button", name="Subscribe").click()
+    expect(page.get_by_role("status")).to_contain_text("a confirmation link is on its way to duty.officer@example.org")
+    row = page.locator("table.notify-subs tr", has_text="duty.officer@example.org")
+    expect(row).to_contain_text("digest at 07:00")
+    expect(row).to_contain_text("Europe/Berlin")
+    expect(row).to_contain_text("awaiting confirmation")
+    with ctx.sessions() as s:
+        sub = s.scalar(select(Subscription).where(Subscription.email == "duty.officer@example.org"))
+        assert (sub.mode, sub.timezone, sub.confirmed_at) == ("digest", "Europe/Berlin", None)
+    row.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("status")).to_contain_text(f"subscription #{sub.id} deleted")
+    expect(page.locator("table.notify-subs")).not_to_contain_text("duty.officer@example.org")
+
+
+def test_register_a_webhook_endpoint_and_rotate_its_secret(page, site):
+    sign_in(page, "admin")
+    page.goto("/notify")
+    form = page.locator("form", has=page.get_by_role("heading", name="New webhook endpoint"))
+    form.get_by_label("URL").fill("http://127.0.0.1:9/hooks")  # loopback: refused, and the page says why
+    form.get_by_role("button", name="Register").click()
+    expect(page.locator(".flash-error")).to_contain_text("127.0.0.1")
+    form.get_by_label("URL").fill("https://93.184.215.14/hooks/watchfloor")  # a public address literal
+    form.get_by_label("Description").fill("situation room")
+    form.get_by_role("button", name="Register").click()
+    page.wait_for_url("**/notify/endpoints/*")
+    secret = page.get_by_label("Signing secret (Standard Webhooks)")
+    first = secret.input_value()
+    assert first.startswith("whsec_")
+    page.get_by_role("button", name="Rotate secret").click()
+    expect(page.get_by_text("The previous secret also signs every request until")).to_be_visible()
+    assert secret.input_value().startswith("whsec_") and secret.input_value() != first
