@@ -40,7 +40,7 @@ from app.alerts.silences import SilenceError, create_silence, expire_silence, li
 from app.alerts.stories import Source, story_sources
 from app.db import utcnow
 from app.web.auth import require_api_key
-from app.web.deps import SESSION
+from app.web.deps import SESSION, get_or_404
 from app.web.inbox.common import get_library
 from app.web.models import ApiKey
 from app.web.pagination import decode_cursor, encode_cursor
@@ -66,10 +66,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 def _alert(session: Session, alert_id: int) -> Alert:
-    alert = session.get(Alert, alert_id)
-    if alert is None:
-        raise HTTPException(404, f"no alert {alert_id}")
-    return alert
+    return get_or_404(session, Alert, alert_id, "alert")
 
 
 def _conflict(e: Exception) -> HTTPException:
@@ -108,7 +105,7 @@ def get_alert(alert_id: int, session: Session = SESSION, lib=Depends(get_library
     """One alert with its hits (evidence), audit trail and any new names awaiting review."""
     d = alert_detail(session, alert_id)
     if d is None:
-        raise HTTPException(404, f"no alert {alert_id}")
+        raise HTTPException(404, f"no alert #{alert_id}")
     indicator = lib.library.indicators.get(d.alert.indicator_id)
     return AlertDetailOut(
         alert=_out(d.alert, d.sources, utcnow()), scenarios=list(indicator.scenarios) if indicator else [],

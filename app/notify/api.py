@@ -31,17 +31,10 @@ from app.notify.schemas import (
 )
 from app.notify.webhooks import redeliver
 from app.web.auth import require_api_key
-from app.web.deps import SESSION, get_context
+from app.web.deps import SESSION, get_context, get_or_404
 from app.web.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"], dependencies=[Depends(require_api_key)])
-
-
-def _get(session: Session, model, row_id: int, what: str):
-    row = session.get(model, row_id)
-    if row is None:
-        raise HTTPException(404, f"no {what} {row_id}")
-    return row
 
 
 def _sub_out(sub: Subscription) -> SubscriptionOut:
@@ -70,14 +63,14 @@ def create_subscription(data: SubscriptionIn, session: Session = SESSION,
 
 @router.get("/subscriptions/{sub_id}", response_model=SubscriptionOut)
 def get_subscription(sub_id: int, session: Session = SESSION):
-    return _sub_out(_get(session, Subscription, sub_id, "subscription"))
+    return _sub_out(get_or_404(session, Subscription, sub_id, "subscription"))
 
 
 @router.patch("/subscriptions/{sub_id}", response_model=SubscriptionOut)
 def update_subscription(sub_id: int, patch: SubscriptionPatch,
                         session: Session = SESSION,
                         ctx: AppContext = Depends(get_context)):
-    sub = _get(session, Subscription, sub_id, "subscription")
+    sub = get_or_404(session, Subscription, sub_id, "subscription")
     try:
         service.update_subscription(session, sub, patch, names=names_for(ctx, session))
     except service.NotifyError as e:
@@ -87,14 +80,14 @@ def update_subscription(sub_id: int, patch: SubscriptionPatch,
 
 @router.delete("/subscriptions/{sub_id}", status_code=204)
 def delete_subscription(sub_id: int, session: Session = SESSION) -> Response:
-    session.delete(_get(session, Subscription, sub_id, "subscription"))
+    session.delete(get_or_404(session, Subscription, sub_id, "subscription"))
     return Response(status_code=204)
 
 
 @router.post("/subscriptions/{sub_id}/confirmation", response_model=SubscriptionOut)
 def resend_confirmation(sub_id: int, session: Session = SESSION):
     """Send the confirmation email again (on the next tick)."""
-    sub = _get(session, Subscription, sub_id, "subscription")
+    sub = get_or_404(session, Subscription, sub_id, "subscription")
     try:
         service.resend_confirmation(sub)
     except service.NotifyError as e:
@@ -106,7 +99,7 @@ def resend_confirmation(sub_id: int, session: Session = SESSION):
 def digest_ledger(sub_id: int, limit: int = Query(30, ge=1, le=365),
                   session: Session = SESSION):
     """The digest ledger: one row per period, with its state (sent, skipped, uncertain, …)."""
-    _get(session, Subscription, sub_id, "subscription")
+    get_or_404(session, Subscription, sub_id, "subscription")
     rows = session.scalars(select(DigestLedger).where(DigestLedger.subscription_id == sub_id)
                            .order_by(DigestLedger.period.desc()).limit(limit))
     return [LedgerOut.model_validate(r, from_attributes=True) for r in rows]
@@ -132,14 +125,15 @@ def create_endpoint(data: EndpointIn, session: Session = SESSION,
 
 @router.get("/webhook-endpoints/{ep_id}", response_model=EndpointOut)
 def get_endpoint(ep_id: int, session: Session = SESSION):
-    return EndpointOut.model_validate(_get(session, WebhookEndpoint, ep_id, "webhook endpoint"), from_attributes=True)
+    ep = get_or_404(session, WebhookEndpoint, ep_id, "webhook endpoint")
+    return EndpointOut.model_validate(ep, from_attributes=True)
 
 
 @router.patch("/webhook-endpoints/{ep_id}", response_model=EndpointOut)
 def update_endpoint(ep_id: int, patch: EndpointPatch, session: Session = SESSION,
                     ctx: AppContext = Depends(get_context)):
     """Change URL, event types, or enable/disable (re-enabling resumes its pending deliveries)."""
-    ep = _get(session, WebhookEndpoint, ep_id, "webhook endpoint")
+    ep = get_or_404(session, WebhookEndpoint, ep_id, "webhook endpoint")
     try:
         service.update_endpoint(session, ep, patch, settings=ctx.settings)
     except service.NotifyError as e:
@@ -149,13 +143,13 @@ def update_endpoint(ep_id: int, patch: EndpointPatch, session: Session = SESSION
 
 @router.delete("/webhook-endpoints/{ep_id}", status_code=204)
 def delete_endpoint(ep_id: int, session: Session = SESSION) -> Response:
-    session.delete(_get(session, WebhookEndpoint, ep_id, "webhook endpoint"))
+    session.delete(get_or_404(session, WebhookEndpoint, ep_id, "webhook endpoint"))
     return Response(status_code=204)
 
 
 @router.get("/webhook-endpoints/{ep_id}/secret", response_model=EndpointSecret)
 def get_secret(ep_id: int, session: Session = SESSION):
-    ep = _get(session, WebhookEndpoint, ep_id, "webhook endpoint")
+    ep = get_or_404(session, WebhookEndpoint, ep_id, "webhook endpoint")
     return EndpointSecret(secret=ep.secret, previous_secret_expires_at=ep.previous_secret_expires_at)
 
 
@@ -163,7 +157,7 @@ def get_secret(ep_id: int, session: Session = SESSION):
 def rotate_secret(ep_id: int, session: Session = SESSION,
                   ctx: AppContext = Depends(get_context)):
     """A new secret; until `previous_secret_expires_at` every request carries both signatures."""
-    ep = _get(session, WebhookEndpoint, ep_id, "webhook endpoint")
+    ep = get_or_404(session, WebhookEndpoint, ep_id, "webhook endpoint")
     service.rotate_secret(session, ep, settings=ctx.settings, now=utcnow())
     return EndpointSecret(secret=ep.secret, previous_secret_expires_at=ep.previous_secret_expires_at)
 
@@ -171,7 +165,7 @@ def rotate_secret(ep_id: int, session: Session = SESSION,
 @router.post("/webhook-endpoints/{ep_id}/redeliver-dead", response_model=Redelivered)
 def redeliver_dead(ep_id: int, session: Session = SESSION):
     """Queue every dead letter of the endpoint again, with a fresh retry schedule."""
-    _get(session, WebhookEndpoint, ep_id, "webhook endpoint")
+    get_or_404(session, WebhookEndpoint, ep_id, "webhook endpoint")
     return Redelivered(redelivered=service.redeliver_dead(session, ep_id, utcnow()))
 
 
@@ -205,7 +199,7 @@ def list_deliveries(
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryDetail)
 def get_delivery(delivery_id: int, session: Session = SESSION):
     """One delivery with its payload and every attempt (status, latency, start of the response)."""
-    d = _get(session, Delivery, delivery_id, "delivery")
+    d = get_or_404(session, Delivery, delivery_id, "delivery")
     ev = session.get(OutboxEvent, d.event_id)
     log = session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == d.id)
                           .order_by(DeliveryAttempt.id))
@@ -217,6 +211,6 @@ def get_delivery(delivery_id: int, session: Session = SESSION):
 @router.post("/deliveries/{delivery_id}/redeliver", response_model=DeliveryOut)
 def redeliver_one(delivery_id: int, session: Session = SESSION):
     """Send a delivery again now (a dead letter, or a delivered one the receiver lost), same webhook-id."""
-    d = _get(session, Delivery, delivery_id, "delivery")
+    d = get_or_404(session, Delivery, delivery_id, "delivery")
     redeliver(session, d, utcnow())
     return DeliveryOut(**_delivery_out(d, session.get(OutboxEvent, d.event_id)))

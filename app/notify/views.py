@@ -20,7 +20,7 @@ from app.notify.models import Delivery, DeliveryAttempt, OutboxEvent, Subscripti
 from app.notify.payloads import EVENT_TYPES, names_for
 from app.notify.schemas import EndpointIn, EndpointPatch, SubscriptionIn
 from app.notify.webhooks import redeliver
-from app.web.deps import SESSION, get_context
+from app.web.deps import SESSION, get_context, get_or_404
 from app.web.inbox.common import see_other
 from app.web.inbox.templating import flash, render
 
@@ -74,10 +74,7 @@ def create_subscription(
 @manage.post("/notify/subscriptions/{sub_id}/delete")
 def delete_subscription(request: Request, sub_id: int, user: User = Depends(require_role("officer")),
                         session: Session = SESSION) -> Response:
-    sub = session.get(Subscription, sub_id)
-    if sub is None:
-        raise HTTPException(404, f"no subscription #{sub_id}")
-    session.delete(sub)
+    session.delete(get_or_404(session, Subscription, sub_id, "subscription"))
     flash(request, f"subscription #{sub_id} deleted")
     return see_other("/notify")
 
@@ -85,9 +82,7 @@ def delete_subscription(request: Request, sub_id: int, user: User = Depends(requ
 @manage.post("/notify/subscriptions/{sub_id}/confirmation")
 def resend_confirmation(request: Request, sub_id: int, user: User = Depends(require_role("officer")),
                         session: Session = SESSION) -> Response:
-    sub = session.get(Subscription, sub_id)
-    if sub is None:
-        raise HTTPException(404, f"no subscription #{sub_id}")
+    sub = get_or_404(session, Subscription, sub_id, "subscription")
     try:
         service.resend_confirmation(sub)
         flash(request, f"the confirmation email to {sub.email} will be sent again")
@@ -112,10 +107,7 @@ def create_endpoint(request: Request, url: str = Form(...), description: str = F
 
 
 def _endpoint(session: Session, ep_id: int) -> WebhookEndpoint:
-    ep = session.get(WebhookEndpoint, ep_id)
-    if ep is None:
-        raise HTTPException(404, f"no webhook endpoint #{ep_id}")
-    return ep
+    return get_or_404(session, WebhookEndpoint, ep_id, "webhook endpoint")
 
 
 @manage.get("/notify/endpoints/{ep_id}")
@@ -172,9 +164,7 @@ def redeliver_dead(request: Request, ep_id: int, user: User = Depends(require_ro
 @manage.post("/notify/deliveries/{delivery_id}/redeliver")
 def redeliver_one(request: Request, delivery_id: int, user: User = Depends(require_role("admin")),
                   session: Session = SESSION) -> Response:
-    d = session.get(Delivery, delivery_id)
-    if d is None:
-        raise HTTPException(404, f"no delivery #{delivery_id}")
+    d = get_or_404(session, Delivery, delivery_id, "delivery")
     redeliver(session, d, utcnow())
     flash(request, f"delivery #{delivery_id} queued again")
     return see_other(f"/notify/endpoints/{d.endpoint_id}")

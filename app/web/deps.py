@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
@@ -30,3 +30,11 @@ def get_session(request: Request) -> Iterator[Session]:
 SESSION = Depends(get_session, scope="function")
 """The request's session as a dependency, committed before the response is sent (so a client that
 reads right after a write sees it)."""
+
+
+def get_or_404(session: Session, model, row_id: int, what: str):
+    """The row with this primary key, or a 404 that names what is missing (API and pages alike)."""
+    row = session.get(model, row_id)
+    if row is None:
+        raise HTTPException(404, f"no {what} #{row_id}")
+    return row

@@ -59,7 +59,9 @@ def test_triage_over_the_api_is_audited_with_the_key_name(ctx, client, alerts):
         ("created", "system"), ("status", "api:tests"), ("status", "api:tests"), ("assignee", "api:tests"),
         ("severity", "api:tests"), ("note", "api:tests")]
     assert detail["scenarios"] == ["mlcoa-pressure"] and detail["hits"][0]["evidence"]["terms"]
-    assert client.get("/api/v1/alerts/999999").status_code == 404
+    missing = client.get("/api/v1/alerts/999999")
+    assert missing.status_code == 404 and missing.json() == {"detail": "no alert #999999"}
+    assert client.post("/api/v1/alerts/999999/notes", json={"body": "x"}).json() == {"detail": "no alert #999999"}
 
 
 def test_bulk_reports_what_it_skipped(client, alerts):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import AwareDatetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from app.matching.scenarios import assess
 from app.matching.sqlstore import SqlStore
 from app.web.api.schemas import FeedOut, HitOut, HitPage, IndicatorOut, ItemCreated, ItemOut, ScenarioOut
 from app.web.auth import require_api_key
-from app.web.deps import SESSION, get_context
+from app.web.deps import SESSION, get_context, get_or_404
 from app.web.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(require_api_key)])
@@ -35,9 +35,7 @@ def push_item(data: ItemIn, response: Response, session: Session = SESSION) -> I
 
 @router.get("/items/{item_id}", response_model=ItemOut)
 def get_item(item_id: int, session: Session = SESSION) -> Item:
-    item = session.get(Item, item_id)
-    if item is None:
-        raise HTTPException(404, f"no item {item_id}")
+    item = get_or_404(session, Item, item_id, "item")
     return item
 
 

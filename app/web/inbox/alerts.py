@@ -15,7 +15,7 @@ from app.alerts.names import ReviewError, review_name
 from app.alerts.triage import TRANSITIONS, TriageError, add_note, assign, set_severity, transition
 from app.db import utcnow
 from app.matching.schema import SEVERITIES
-from app.web.deps import SESSION
+from app.web.deps import SESSION, get_or_404
 from app.web.inbox.common import get_library, is_htmx, see_other
 from app.web.inbox.evidence import marked, original_markup, safe_link
 from app.web.inbox.templating import flash, render
@@ -55,10 +55,7 @@ def _after_change(request: Request, session: Session, lib, alert_id: int, user: 
 
 
 def _alert(session: Session, alert_id: int) -> Alert:
-    alert = session.get(Alert, alert_id)
-    if alert is None:
-        raise HTTPException(404, f"no alert #{alert_id}")
-    return alert
+    return get_or_404(session, Alert, alert_id, "alert")
 
 
 @router.post("/alerts/{alert_id}/status")

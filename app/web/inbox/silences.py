@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -15,7 +15,7 @@ from app.alerts.models import Silence
 from app.alerts.silences import KINDS, SilenceError, create_silence, expire_silence, list_silences
 from app.db import utcnow
 from app.ingest.models import Feed
-from app.web.deps import SESSION
+from app.web.deps import SESSION, get_or_404
 from app.web.inbox.common import get_library, parse_moment, see_other
 from app.web.inbox.templating import flash, render
 
@@ -55,9 +55,7 @@ def create(request: Request, kind: str = Form(...), target: str = Form(""), reas
 @router.post("/silences/{silence_id}/expire")
 def expire(request: Request, silence_id: int, user: User = Depends(require_role("admin")),
            session: Session = SESSION) -> Response:
-    silence = session.get(Silence, silence_id)
-    if silence is None:
-        raise HTTPException(404, f"no silence #{silence_id}")
+    silence = get_or_404(session, Silence, silence_id, "silence")
     try:
         back = expire_silence(session, silence, user.username, utcnow())
         flash(request, f"silence #{silence_id} ended; {back} alert(s) back in the inbox")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from app.accounts import service as accounts
 from app.accounts.deps import require_role
 from app.accounts.models import ROLES, User
-from app.web.deps import SESSION
+from app.web.deps import SESSION, get_or_404
 from app.web.inbox.common import see_other
 from app.web.inbox.templating import flash, render
 
@@ -36,9 +36,7 @@ def add(request: Request, username: str = Form(""), password: str = Form(""), ro
 @router.post("/admin/users/{user_id}")
 def change(request: Request, user_id: int, role: str = Form(""), password: str = Form(""), disabled: str = Form(""),
            user: User = Depends(require_role("admin")), session: Session = SESSION) -> Response:
-    target = session.get(User, user_id)
-    if target is None:
-        raise HTTPException(404, f"no user #{user_id}")
+    target = get_or_404(session, User, user_id, "user")
     try:
         leaving_admin = target.role == "admin" and not target.disabled and (role not in ("", "admin") or disabled)
         if leaving_admin and accounts.count_admins(session) <= 1:
