@@ -29,8 +29,8 @@ class CoordinationRule(TermRule, WindowRule):
 
     def on_item(self, item: ItemView, store) -> bool:
         scan = item.scan
-        present = {self.actor_key(e) for e in self.actors if any(
-            s.field in self.field_idx for s in scan.entities.get(e, ()))}
+        present = {self.actor_key(e) for e in self.actors & scan.entity_ids if any(
+            s.field in self.field_idx for s in scan.entities[e])}
         if not present:
             return False
         ok, _ = self.conditions(scan)
@@ -38,7 +38,7 @@ class CoordinationRule(TermRule, WindowRule):
             return False
         recorded = False
         for topic, group in self.topics.items():
-            if any(s.field in self.field_idx for k in group.keys for s in scan.terms.get(k, ())):
+            if any(s.field in self.field_idx for k in group.keys & scan.term_keys for s in scan.terms[k]):
                 for key in sorted(present):
                     store.add_observation(self.id, topic, key, item.id, item.published)
                 recorded = True
