@@ -128,13 +128,14 @@ class MemoryStore:
         return out
 
     def indicators_with_hits(self, indicator_ids, since, until) -> set[str]:
-        """Asked after every firing item for each affected scenario, so answers for a frozenset of ids are kept
+        """Asked after every firing item for each affected scenario, so answers are kept per set of ids and look-back
         and brought forward from the hits added since (see _Answer); a full pass only when one may have expired."""
-        if not isinstance(indicator_ids, frozenset):
-            return self._with_hits(indicator_ids, since, until)[0]
+        indicator_ids = frozenset(indicator_ids)  # the scenario's own frozenset: no copy, its hash is cached
         key = (indicator_ids, until - since)
         kept = self._answers.get(key)
         if kept is None or not kept.advance(since, until):
+            if len(self._answers) >= 1024:  # callers asking for ever new sets must not grow memory without bound
+                self._answers.clear()
             fired, expires = self._with_hits(indicator_ids, since, until)
             kept = self._answers[key] = _Answer(until, fired, expires, self._later_hits(indicator_ids, until))
         return set(kept.fired)
