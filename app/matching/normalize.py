@@ -104,12 +104,17 @@ def folds_wordwise(text: str) -> bool:
 # character and one bytes.translate folds it (~10x the Unicode path). Each byte's fold is derived from the
 # Unicode path itself, so the two agree by construction (and tests check it); other text takes the Unicode path.
 _PAGE_EXTRA = (
-    "،؛؟" + "".join(map(chr, range(0x621, 0x63B))) + "".join(map(chr, range(0x640, 0x656)))
-    + "".join(map(chr, range(0x660, 0x66E))) + "ٰٱپچژکگی۔"
-    + " «»°·–—‘’“”…•′−"
-    + "´ʼʻʿʾ‌‍‎‏" + "éèêëàáâäçôöóüúûñíîïāīūÉ"
+    "\u060c\u061b\u061f"  # Arabic comma, semicolon, question mark
+    + "".join(map(chr, range(0x621, 0x63B)))  # hamza .. ghain
+    + "".join(map(chr, range(0x640, 0x656)))  # tatweel, fa .. ya, tashkil, hamza and madda marks
+    + "".join(map(chr, range(0x660, 0x66E)))  # Arabic-Indic digits, percent and separators
+    + "\u0670\u0671\u067e\u0686\u0698\u06a9\u06af\u06cc\u06d4"  # superscript alef, wasla, Persian letters
+    + "\u00a0\u00ab\u00bb\u00b0\u00b7\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u2022\u2032\u2212"  # typography
+    + "\u00b4\u02bc\u02bb\u02bf\u02be\u200c\u200d\u200e\u200f"  # apostrophe-likes, joiners, direction marks
+    + "\u00e9\u00e8\u00ea\u00eb\u00e0\u00e1\u00e2\u00e4\u00e7\u00f4\u00f6\u00f3\u00fc\u00fa\u00fb\u00f1\u00ed\u00ee"
+    + "\u00ef\u0101\u012b\u016b\u00c9"  # the Latin accents of transliterated names
 )
-_PAGE_DECODE = "".join(map(chr, range(128))) + _PAGE_EXTRA + "￾" * (128 - len(_PAGE_EXTRA))
+_PAGE_DECODE = "".join(map(chr, range(128))) + _PAGE_EXTRA + "\ufffe" * (128 - len(_PAGE_EXTRA))  # \ufffe: unused
 _PAGE_ENCODE = codecs.charmap_build(_PAGE_DECODE)
 _DELETED = 0x01  # in the marking table: a byte whose character folds away inside its word
 

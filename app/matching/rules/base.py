@@ -119,16 +119,22 @@ class TermRule(ItemRule):
         self._lib = lib
         for name in self.anchor_groups():
             lib.watch(self.id, self.groups[name])
-        # group presence is exact for vetoes only when the rule reads every field; for all/any it is necessary
-        gids = lambda names, exact=True: frozenset(self.groups[n].gid for n in names) if exact else frozenset()  # noqa: E731
+        # a group's presence is exact for none/unless only when the rule reads every field (else some of its
+        # mentions may sit in fields the rule ignores); for all/any, presence is a necessary condition anyway
+        def gids(names, exact: bool = True) -> frozenset[int]:
+            return frozenset(self.groups[n].gid for n in names) if exact else frozenset()
+
         self._gates = [(gids(c.all), gids(c.any), gids(c.none, self.all_fields)) for c in self.spec.when]
         self._vetoes = gids(self.spec.unless, self.all_fields)
 
-    def may_hold(self, scan: Scan) -> bool:
-        """A set-only precheck of the clauses on the groups present in the item: False means they cannot hold."""
+    def _present_groups(self, scan: Scan) -> set[int]:
         if scan.groups is None:
             scan.groups = self._lib.present_groups(scan)
-        groups = scan.groups
+        return scan.groups
+
+    def may_hold(self, scan: Scan) -> bool:
+        """A set-only precheck of the clauses on the groups present in the item: False means they cannot hold."""
+        groups = self._present_groups(scan)
         if not self._vetoes.isdisjoint(groups):
             return False
         if not self._gates:
@@ -160,9 +166,7 @@ class TermRule(ItemRule):
 
     def present(self, scan: Scan, group: str) -> bool:
         """Whether any term of the group occurred (one set lookup; spans are built only when needed)."""
-        if scan.groups is None:
-            scan.groups = self._lib.present_groups(scan)
-        if self.groups[group].gid not in scan.groups:
+        if self.groups[group].gid not in self._present_groups(scan):
             return False
         return self.all_fields or bool(self.spans(scan, group))
 
