@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -131,6 +132,30 @@ def ctx(settings):
     context = AppContext.create(settings)
     yield context
     context.engine.dispose()
+
+
+PIPELINE_NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def pipeline(ctx):
+    """pipeline(*push_bodies, now=...) -> ids of the alerts touched: pushed as the API does, matched by the
+    matching job's function, then turned into alerts (the real pipeline, one transaction per step)."""
+    from app.alerts.service import alerts_for_hits
+    from app.db import transaction
+    from app.ingest.schemas import ItemIn
+    from app.ingest.service import store_pushed
+    from app.matching.service import match_pending
+
+    def run(*items: dict, now: datetime = PIPELINE_NOW) -> list[int]:
+        with transaction(ctx.sessions) as s:
+            for body in items:
+                store_pushed(s, ItemIn(**body), now)
+        with transaction(ctx.sessions) as s:
+            report = match_pending(s, ctx.library.get(s), limit=1000, now=now)
+            return [a.id for a in alerts_for_hits(s, report.hit_ids, now=now)]
+
+    return run
 
 
 @pytest.fixture

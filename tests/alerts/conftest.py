@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from app.alerts.service import alerts_for_hits
 from app.db import transaction
 from app.ingest.models import Feed
-from app.ingest.schemas import ItemIn
-from app.ingest.service import store_pushed
-from app.matching.service import match_pending
-
-NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
 
 def _item(ident: str, title: str, summary: str = "", *, source: str = "wire-a",
@@ -25,21 +17,6 @@ def _item(ident: str, title: str, summary: str = "", *, source: str = "wire-a",
 def item():
     """item(id, title, summary, source=..., published=...) -> a push API body."""
     return _item
-
-
-@pytest.fixture
-def pipeline(ctx):
-    """pipeline(*items, now=...) -> ids of the alerts touched: push, match (matching job), alerts_for_hits."""
-
-    def run(*items: dict, now: datetime = NOW) -> list[int]:
-        with transaction(ctx.sessions) as s:
-            for body in items:
-                store_pushed(s, ItemIn(**body), now)
-        with transaction(ctx.sessions) as s:
-            report = match_pending(s, ctx.library.get(s), limit=1000, now=now)
-            return [a.id for a in alerts_for_hits(s, report.hit_ids, now=now)]
-
-    return run
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from app.alerts.triage import transition
 from app.db import transaction
 from app.matching.models import Hit
 
-NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)  # the clock the pipeline fixture runs at (conftest.NOW)
+NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)  # the clock the pipeline fixture runs at (PIPELINE_NOW)
 
 ROCKETS = "Two rockets land inside Ain al-Asad air base"
 BESMAYA = "Two rockets hit Besmaya base south of Baghdad, which hosts Coalition trainers"

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from app.accounts import service as accounts
-from app.alerts.service import alerts_for_hits
 from app.db import transaction
-from app.ingest.schemas import ItemIn
-from app.ingest.service import store_pushed
-from app.matching.service import match_pending
 
 PASSWORD = "a long enough password"
-NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
-
-
 @pytest.fixture(autouse=True)
 def fast_hashes(monkeypatch):
     """Cheap argon2 parameters: these tests sign in many times (production parameters: tests/accounts)."""
@@ -59,21 +51,6 @@ def browser_as(app, users):
     yield make
     for client in clients:
         client.__exit__(None, None, None)
-
-
-@pytest.fixture
-def pipeline(ctx):
-    """pipeline(*push_bodies) -> ids of alerts touched, through store_pushed, match_pending, alerts_for_hits."""
-
-    def run(*items: dict) -> list[int]:
-        with transaction(ctx.sessions) as s:
-            for body in items:
-                store_pushed(s, ItemIn(**body), NOW)
-        with transaction(ctx.sessions) as s:
-            report = match_pending(s, ctx.library.get(s), limit=1000, now=NOW)
-            return [a.id for a in alerts_for_hits(s, report.hit_ids, now=NOW)]
-
-    return run
 
 
 @pytest.fixture(autouse=True)
