@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -58,51 +60,45 @@ def _alert(session: Session, alert_id: int) -> Alert:
     return get_or_404(session, Alert, alert_id, "alert")
 
 
+def _change(request: Request, session: Session, lib, alert_id: int, user: User,
+            apply: Callable[[Alert], object]) -> Response:
+    """Apply one triage change to the alert; a refusal is shown on the alert's panel, not as an error page."""
+    error = None
+    try:
+        apply(_alert(session, alert_id))
+    except TriageError as e:
+        error = str(e)
+    return _after_change(request, session, lib, alert_id, user, error)
+
+
 @router.post("/alerts/{alert_id}/status")
 def change_status(request: Request, alert_id: int, action: str = Form(...), reason: str = Form(""),
                   user: User = Depends(require_role("officer")), session: Session = SESSION,
                   lib=Depends(get_library)) -> Response:
-    error = None
-    try:
-        transition(session, _alert(session, alert_id), action, user.username, reason=reason)
-    except TriageError as e:
-        error = str(e)
-    return _after_change(request, session, lib, alert_id, user, error)
+    return _change(request, session, lib, alert_id, user,
+                   lambda alert: transition(session, alert, action, user.username, reason=reason))
 
 
 @router.post("/alerts/{alert_id}/assign")
 def change_assignee(request: Request, alert_id: int, assignee: str = Form(""),
                     user: User = Depends(require_role("officer")), session: Session = SESSION,
                     lib=Depends(get_library)) -> Response:
-    error = None
-    try:
-        assign(session, _alert(session, alert_id), user.username if assignee == "me" else assignee, user.username)
-    except TriageError as e:
-        error = str(e)
-    return _after_change(request, session, lib, alert_id, user, error)
+    who = user.username if assignee == "me" else assignee
+    return _change(request, session, lib, alert_id, user, lambda alert: assign(session, alert, who, user.username))
 
 
 @router.post("/alerts/{alert_id}/severity")
 def change_severity(request: Request, alert_id: int, severity: str = Form(...),
                     user: User = Depends(require_role("officer")), session: Session = SESSION,
                     lib=Depends(get_library)) -> Response:
-    error = None
-    try:
-        set_severity(session, _alert(session, alert_id), severity, user.username)
-    except TriageError as e:
-        error = str(e)
-    return _after_change(request, session, lib, alert_id, user, error)
+    return _change(request, session, lib, alert_id, user,
+                   lambda alert: set_severity(session, alert, severity, user.username))
 
 
 @router.post("/alerts/{alert_id}/notes")
 def note(request: Request, alert_id: int, body: str = Form(""), user: User = Depends(require_role("officer")),
          session: Session = SESSION, lib=Depends(get_library)) -> Response:
-    error = None
-    try:
-        add_note(session, _alert(session, alert_id), body, user.username)
-    except TriageError as e:
-        error = str(e)
-    return _after_change(request, session, lib, alert_id, user, error)
+    return _change(request, session, lib, alert_id, user, lambda alert: add_note(session, alert, body, user.username))
 
 
 @router.post("/alerts/{alert_id}/names")
