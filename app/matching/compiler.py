@@ -6,9 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from app.matching.loader import Library, LibraryError, LibraryProblem
-from app.matching.matcher import Automaton, Scan, scan_item
+from app.matching.matcher import Automaton
 from app.matching.rules import REGISTRY, Rule, WindowRule
 from app.matching.rules.base import GroupSpec, TermRule
+from app.matching.scan import Scan, scan_item
 from app.matching.scenarios import members
 from app.matching.schema import ITEM_KINDS, Entity
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from app.matching.compiler import CompiledLibrary
-from app.matching.matcher import scan_item
 from app.matching.rules import ItemView
+from app.matching.scan import scan_item
 from app.matching.store import MemoryStore
 
 _WHEN = datetime(2020, 6, 15, tzinfo=UTC)  # away from every symbolic date; examples test matching only

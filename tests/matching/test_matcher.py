@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from app.matching import matcher
 from app.matching.engine import Engine, ItemInput
-from app.matching.matcher import Automaton, scan_item, term_key
+from app.matching.matcher import Automaton, term_key
 from app.matching.normalize import normalize
+from app.matching.scan import scan_item
 from app.matching.store import MemoryStore
 
 TERMS = ["rocket*", "mortar", "camp taji", "sadr", "u.s. forces", "Kata'ib Hezbollah", "حزب الله", "العراق",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from app.matching.matcher import FIELDS, Scan, Span
+from app.matching.scan import FIELDS, Scan, Span
 from app.matching.schema import SEVERITIES, Clause
 
 if TYPE_CHECKING:

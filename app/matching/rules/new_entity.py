@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from app.matching.matcher import FIELDS, Span
 from app.matching.names import Candidate, Resolver, fold_name, is_generic, name_after, name_before
 from app.matching.normalize import normalize
 from app.matching.rules.base import Firing, ItemView, TermRule, register
+from app.matching.scan import FIELDS, Span
 
 # cues after which the name follows; every other cue has the name before it (", a little-known group")
 _ARTICLE_BEFORE = re.compile(r"(?:,\s*)?(?:\b(?:a|an|the)\s+)?$", re.IGNORECASE)
