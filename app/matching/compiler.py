@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from app.matching.loader import Library, LibraryError, LibraryProblem
 from app.matching.matcher import Automaton
 from app.matching.rules import REGISTRY, Rule, WindowRule
-from app.matching.rules.base import GroupSpec, TermRule
+from app.matching.rules.base import GroupSpec
 from app.matching.scan import Scan, scan_item
 from app.matching.scenarios import members
 from app.matching.schema import ITEM_KINDS, Entity
@@ -144,7 +144,7 @@ class CompiledLibrary:
         if not ids:
             return []
         rules = [self.rules[i] for i in sorted(ids, key=self._rank.__getitem__)]
-        return [r for r in rules if not isinstance(r, TermRule) or r.may_hold(scan)]
+        return [r for r in rules if r.may_hold(scan)]
 
 
 def _topological(rules: list[WindowRule], lib: CompiledLibrary) -> list[WindowRule]:

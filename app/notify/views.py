@@ -171,6 +171,8 @@ def redeliver_one(request: Request, delivery_id: int, user: User = Depends(requi
 
 
 def _by_token(session: Session, ctx: AppContext, purpose: str, token: str) -> Subscription:
+    if purpose not in ("unsubscribe", "confirm"):
+        raise HTTPException(404)
     sub = service.from_token(session, ctx.settings, purpose, token)
     if sub is None:
         raise HTTPException(404, "this link is not valid (any more)")
@@ -181,8 +183,6 @@ def _by_token(session: Session, ctx: AppContext, purpose: str, token: str) -> Su
 def token_page(request: Request, purpose: str, token: str, session: Session = SESSION,
                ctx: AppContext = Depends(get_context), user: User | None = Depends(current_user)) -> Response:
     """A page with one button: link scanners prefetch GETs, so only the POST changes anything."""
-    if purpose not in ("unsubscribe", "confirm"):
-        raise HTTPException(404)
     sub = _by_token(session, ctx, purpose, token)
     return render(request, "notify/token.html", {"user": user, "purpose": purpose, "sub": sub, "done": False})
 
@@ -191,8 +191,6 @@ def token_page(request: Request, purpose: str, token: str, session: Session = SE
 def token_action(request: Request, purpose: str, token: str, session: Session = SESSION,
                  ctx: AppContext = Depends(get_context), user: User | None = Depends(current_user)) -> Response:
     """Unsubscribe (RFC 8058 one-click POSTs land here too) or confirm; the signed token is the authority."""
-    if purpose not in ("unsubscribe", "confirm"):
-        raise HTTPException(404)
     sub = _by_token(session, ctx, purpose, token)
     (service.unsubscribe if purpose == "unsubscribe" else service.confirm)(sub, utcnow())
     return render(request, "notify/token.html", {"user": user, "purpose": purpose, "sub": sub, "done": True})

@@ -60,6 +60,9 @@ async def test_subscribe_confirm_by_link_and_one_click_unsubscribe(client, brows
     assert client.get(f"/api/v1/subscriptions/{sub['id']}").json()["active"] is True
 
     assert browser.post(unsubscribe[:-3] + "abc").status_code == 404  # forged
+    token = unsubscribe.rsplit("/", 1)[1]
+    assert browser.get(f"/notify/confirm/{token}").status_code == 404  # a token is bound to its purpose
+    assert browser.post(f"/notify/delete/{token}").status_code == 404  # and there are only two purposes
     # RFC 8058: the mail client POSTs this body to the List-Unsubscribe URL, with no cookie and no form token.
     r = TestClient(browser.app, base_url="https://wf.example.test").post(
         unsubscribe, content=b"List-Unsubscribe=One-Click",

@@ -62,6 +62,10 @@ class Rule:
     def compile(self, lib: CompiledLibrary) -> None:
         """Register terms with the shared automaton (kinds without terms have nothing to do)."""
 
+    def may_hold(self, scan: Scan) -> bool:
+        """A cheap precheck before evaluation: False means this item cannot make the rule fire."""
+        return True
+
     def firing(self, at: datetime, item_ids: list, evidence: dict) -> Firing:
         return Firing(self.id, self.kind, at, self.spec.severity, list(item_ids), evidence)
 
