@@ -128,11 +128,11 @@ def measure(lib, items: list[dict], reps: int, others: dict[str, list[dict]] | N
 
     # what the items made the library do (one untimed pass)
     engine = Engine(lib, MemoryStore())
-    occurrences, anchored, candidates, firings, items_firing = [], [], [], Counter(), 0
+    occurrences, touched, candidates, firings, items_firing = [], [], [], Counter(), 0
     for item in inputs:
         scan = lib.scan(item.title, item.summary, item.content)
         occurrences.append(sum(len(v) for v in scan.terms.values()) + sum(len(v) for v in scan.entities.values()))
-        anchored.append(len(lib.anchored(scan)))
+        touched.append(lib.gates.touched(lib.present_groups(scan)))
         candidates.append(len(lib.candidates(scan)))
         got = engine.process(item).firings
         items_firing += bool(got)
@@ -141,7 +141,7 @@ def measure(lib, items: list[dict], reps: int, others: dict[str, list[dict]] | N
         "items": n, "mean_chars": round(statistics.mean(sum(map(len, f)) for f in fields)),
         "arabic_items": sum(any("\u0600" <= ch <= "\u06ff" for ch in f[0] + f[1]) for f in fields),
         "mean_term_and_alias_occurrences": round(statistics.mean(occurrences), 1),
-        "mean_anchored_rules": round(statistics.mean(anchored), 1),
+        "mean_touched_rules": round(statistics.mean(touched), 1),
         "mean_candidate_rules": round(statistics.mean(candidates), 1),
         "max_candidate_rules": max(candidates), "items_with_firings": items_firing,
         "firings": sum(firings.values()), "distinct_indicators_fired": len(firings),
@@ -230,8 +230,8 @@ def _report(name: str, info: dict, res: dict, cpu: int | None) -> None:
     say(f"\n[{name}] {info['indicators']} indicators, {info['entities']} entities, {info['aliases']} aliases, "
         f"{info['automaton_patterns']} automaton patterns (load {info['load_s']} s, compile {info['compile_s']} s)")
     say(f"  {w['items']} items, mean {w['mean_chars']} chars ({w['arabic_items']} Arabic); per item "
-        f"{w['mean_term_and_alias_occurrences']} term/alias occurrences, {w['mean_anchored_rules']} rules anchored, "
-        f"{w['mean_candidate_rules']} evaluated after the clause precheck (max {w['max_candidate_rules']}); "
+        f"{w['mean_term_and_alias_occurrences']} term/alias occurrences, {w['mean_touched_rules']} rules with a gate "
+        f"requirement met, {w['mean_candidate_rules']} with a gate open and evaluated (max {w['max_candidate_rules']}); "
         f"{w['items_with_firings']} items fired, {w['firings']} firings of "
         f"{w['distinct_indicators_fired']} indicators")
     say(f"  {'stage':<16} {'items/s':>10} {'us/item':>9} {'items/cpu-s':>12}   "

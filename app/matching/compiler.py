@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from app.matching.candidates import Gates
 from app.matching.loader import Library, LibraryError, LibraryProblem
 from app.matching.matcher import Automaton
 from app.matching.rules import REGISTRY, Rule, WindowRule
@@ -32,11 +33,9 @@ class CompiledLibrary:
         self.entities: dict[str, Entity] = dict(library.entities)
         self.alias_owner: dict[str, str] = {}
         self.automaton = Automaton()
-        self._entity_watchers: dict[str, set[str]] = defaultdict(set)
         self._key_groups: dict[str, list[int]] = defaultdict(list)
         self._entity_groups: dict[str, list[int]] = defaultdict(list)
-        self._group_count = 0
-        self._term_watchers: dict[str, set[str]] = defaultdict(set)
+        self._group_ids: dict[tuple[frozenset[str], frozenset[str]], int] = {}
         for add in additions:
             if add.entity_id not in self.entities:
                 self.entities[add.entity_id] = Entity(
@@ -67,7 +66,11 @@ class CompiledLibrary:
             raise LibraryError(problems)
         self.automaton.build()
         self.item_rules = [r for r in self.rules.values() if r.kind in ITEM_KINDS]
-        self._rank = {i: n for n, i in enumerate(self.rules)}
+        self._ranked = list(self.rules.values())
+        self.gates = Gates()
+        for rank, rule in enumerate(self._ranked):
+            for requirements, excluded in rule.gates():
+                self.gates.add(rank, requirements, excluded)
         self.calendar_rules = [r for r in self.rules.values() if r.kind == "calendar"]
         self.window_rules = _topological([r for r in self.rules.values() if r.windowed], self)
         self.window_deps = {r.id: frozenset(r.depends_on(self)) for r in self.window_rules}
@@ -85,16 +88,6 @@ class CompiledLibrary:
     def entities_with_roles(self, roles: set[str]) -> frozenset[str]:
         return frozenset(e for r in roles for e in self.role_index.get(r, ()))
 
-    def watch_entities(self, indicator_id: str, entity_ids) -> None:
-        for e in entity_ids:
-            self._entity_watchers[e].add(indicator_id)
-
-    def watch(self, indicator_id: str, group: GroupSpec) -> None:
-        """Make the indicator a candidate for items where this group occurs (an anchor every firing needs)."""
-        for k in group.keys:
-            self._term_watchers[k].add(indicator_id)
-        self.watch_entities(indicator_id, group.entities)
-
     def compile_group(self, indicator_id: str, terms: list[str]) -> GroupSpec:
         """Register a group's terms; `@role:X`, `@entity:Y` and `@terms:Z` expand from the library."""
         keys, ents = set(), set()
@@ -109,42 +102,35 @@ class CompiledLibrary:
                 ents.add(t[8:])
             else:
                 keys.add(self.automaton.add_term(t))
-        gid = self._group_count
-        self._group_count += 1
-        for k in keys:
-            self._key_groups[k].append(gid)
-        for e in ents:
-            self._entity_groups[e].append(gid)
-        return GroupSpec(frozenset(keys), frozenset(ents), gid)
+        content = (frozenset(keys), frozenset(ents))
+        if content not in self._group_ids:  # rules that share a group (say `@role:x`) share its id and spans
+            gid = self._group_ids[content] = len(self._group_ids)
+            for k in keys:
+                self._key_groups[k].append(gid)
+            for e in ents:
+                self._entity_groups[e].append(gid)
+        return GroupSpec(*content, self._group_ids[content])
 
     def present_groups(self, scan: Scan) -> set[int]:
         """Ids of every compiled group with at least one term or entity in the scan (computed once per item)."""
-        out: set[int] = set()
-        for k in scan.term_keys:
-            out.update(self._key_groups.get(k, ()))
-        for e in scan.entity_ids:
-            out.update(self._entity_groups.get(e, ()))
-        return out
+        if scan.groups is None:
+            out: set[int] = set()
+            for k in scan.term_keys:
+                out.update(self._key_groups.get(k, ()))
+            for e in scan.entity_ids:
+                out.update(self._entity_groups.get(e, ()))
+            scan.groups = out
+        return scan.groups
 
     def scan(self, title: str, summary: str, content: str) -> Scan:
         return scan_item(self.automaton, title, summary, content)
 
-    def anchored(self, scan: Scan) -> set[str]:
-        """Ids of the rules one of whose anchor terms or entities occurred."""
-        ids: set[str] = set()
-        for k in scan.term_keys:
-            ids |= self._term_watchers.get(k, set())
-        for e in scan.entity_ids:
-            ids |= self._entity_watchers.get(e, set())
-        return ids
-
     def candidates(self, scan: Scan) -> list[Rule]:
-        """Anchored rules whose clauses the groups present allow, in library order: the only ones worth evaluating."""
-        ids = self.anchored(scan)
-        if not ids:
+        """The rules whose gates the groups present in the item open, in library order: the only ones worth
+        evaluating."""
+        if not (scan.term_keys or scan.entity_ids):
             return []
-        rules = [self.rules[i] for i in sorted(ids, key=self._rank.__getitem__)]
-        return [r for r in rules if r.may_hold(scan)]
+        return [self._ranked[r] for r in self.gates.open(self.present_groups(scan))]
 
 
 def _topological(rules: list[WindowRule], lib: CompiledLibrary) -> list[WindowRule]:

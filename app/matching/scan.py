@@ -94,6 +94,8 @@ class Scan:
     _found: tuple[set[str], set[str]] | None = None
     _spans: tuple[dict[str, list[Span]], dict[str, list[Span]]] | None = None
     _locators: dict[int, _Locator | None] = field(default_factory=dict)
+    _group_spans: dict[int, list[Span]] = field(default_factory=dict)  # by group id, shared by the rules using it
+    _ranges: dict[Span, tuple[int, int] | None] = field(default_factory=dict)  # a span's offsets in the original
 
     @property
     def term_keys(self) -> set[str]:
@@ -138,6 +140,18 @@ class Scan:
         self._spans = (terms, entities)
         return self._spans
 
+    def group_spans(self, gid: int, keys: frozenset[str], entities: frozenset[str]) -> list[Span]:
+        """Sorted spans of a term group's terms and entities (built once per item and group; not to be mutated)."""
+        out = self._group_spans.get(gid)
+        if out is None:
+            terms, ents = self.terms, self.entities
+            # intersect by iterating the item's few keys (`group & dict.keys()` would walk the whole group)
+            out = [s for k in keys.intersection(terms) for s in terms[k]]
+            out += [s for e in entities.intersection(ents) for s in ents[e]]
+            out.sort()
+            self._group_spans[gid] = out
+        return out
+
     def word_positions(self, spans: list[Span]) -> list[tuple[int, int]]:
         """(field, word index) of each span, sorted; spaces are counted once per field, not once per span."""
         out, field_, pos, idx = [], -1, 0, 0
@@ -151,11 +165,14 @@ class Scan:
 
     def source_range(self, span: Span) -> tuple[int, int] | None:
         """The span's offsets in the original (unfolded) field text, when they can be mapped."""
+        if span in self._ranges:
+            return self._ranges[span]
         f = span.field
         if f not in self._locators:
             self._locators[f] = _locator(self.originals[f], self.texts[f])
         loc = self._locators[f]
-        return loc.range(span.start, span.end) if loc is not None else None
+        rng = self._ranges[span] = loc.range(span.start, span.end) if loc is not None else None
+        return rng
 
     def quote(self, span: Span) -> str:
         """The original words of a span (folded words when the mapping is unavailable)."""

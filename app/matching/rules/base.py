@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
+from app.matching.candidates import Requirement
 from app.matching.scan import FIELDS, Scan, Span
 from app.matching.schema import SEVERITIES, Clause
 
@@ -62,9 +63,11 @@ class Rule:
     def compile(self, lib: CompiledLibrary) -> None:
         """Register terms with the shared automaton (kinds without terms have nothing to do)."""
 
-    def may_hold(self, scan: Scan) -> bool:
-        """A cheap precheck before evaluation: False means this item cannot make the rule fire."""
-        return True
+    def gates(self) -> list[tuple[list[Requirement], frozenset[int]]]:
+        """The alternatives under which an item can make this rule fire, on the term groups present: each a list
+        of requirements (group ids, one of which must occur) and the group ids that must not occur. No gates:
+        no item makes the rule a candidate (windowed kinds without terms are evaluated through their inputs)."""
+        return []
 
     def firing(self, at: datetime, item_ids: list, evidence: dict) -> Firing:
         return Firing(self.id, self.kind, at, self.spec.severity, list(item_ids), evidence)
@@ -121,8 +124,6 @@ class TermRule(ItemRule):
         self.field_idx = frozenset(FIELDS.index(f) for f in self.spec.fields)
         self.all_fields = len(self.field_idx) == len(FIELDS)
         self._lib = lib
-        for name in self.anchor_groups():
-            lib.watch(self.id, self.groups[name])
         # a group's presence is exact for none/unless only when the rule reads every field (else some of its
         # mentions may sit in fields the rule ignores); for all/any, presence is a necessary condition anyway
         def gids(names, exact: bool = True) -> frozenset[int]:
@@ -130,47 +131,33 @@ class TermRule(ItemRule):
 
         self._gates = [(gids(c.all), gids(c.any), gids(c.none, self.all_fields)) for c in self.spec.when]
         self._vetoes = gids(self.spec.unless, self.all_fields)
+        # where presence is exact and no proximity is asked, an open gate *is* the clause holding
+        self._exact = [self.all_fields and not c.near for c in self.spec.when]
 
-    def _present_groups(self, scan: Scan) -> set[int]:
-        if scan.groups is None:
-            scan.groups = self._lib.present_groups(scan)
-        return scan.groups
+    def required(self) -> list[Requirement]:
+        """Requirements the kind adds to every clause (say, a unit for `quantity`); `match` adds none."""
+        return []
 
-    def may_hold(self, scan: Scan) -> bool:
-        """A set-only precheck of the clauses on the groups present in the item: False means they cannot hold."""
-        groups = self._present_groups(scan)
-        if not self._vetoes.isdisjoint(groups):
-            return False
-        if not self._gates:
-            return True
-        for all_, any_, none in self._gates:
-            if all_ <= groups and (not any_ or not any_.isdisjoint(groups)) and none.isdisjoint(groups):
-                return True
-        return False
-
-    def anchor_groups(self) -> set[str]:
-        """Per clause, a group that must occur for it to hold: its most selective `all` group (fewest terms
-        and entities), else its `any` groups. Items without any anchor never evaluate the rule."""
-        out: set[str] = set()
-        for clause in self.spec.when:
-            if clause.all:
-                out.add(min(clause.all, key=lambda g: len(self.groups[g].keys) + len(self.groups[g].entities)))
-            else:
-                out |= set(clause.any)
-        return out
+    def gates(self) -> list[tuple[list[Requirement], frozenset[int]]]:
+        """One gate per clause: each `all` group, one of the `any` groups, and the kind's own requirements; the
+        clause's `none` groups and the vetoes close it where presence is exact."""
+        extra = self.required()
+        if not self.spec.when:
+            return [(extra, self._vetoes)]
+        return [([*(frozenset({g}) for g in all_), *([any_] if any_ else []), *extra], none | self._vetoes)
+                for all_, any_, none in self._gates]
 
     def spans(self, scan: Scan, group: str) -> list[Span]:
+        """Sorted spans of the group in the fields the rule reads (the item's shared list: not to be mutated)."""
         g = self.groups[group]
-        out = [s for k in g.keys & scan.terms.keys() for s in scan.terms[k]]
-        out += [s for e in g.entities & scan.entities.keys() for s in scan.entities[e]]
+        out = scan.group_spans(g.gid, g.keys, g.entities)
         if not self.all_fields:
             out = [s for s in out if s.field in self.field_idx]
-        out.sort()
         return out
 
     def present(self, scan: Scan, group: str) -> bool:
         """Whether any term of the group occurred (one set lookup; spans are built only when needed)."""
-        if self.groups[group].gid not in self._present_groups(scan):
+        if self.groups[group].gid not in self._lib.present_groups(scan):
             return False
         return self.all_fields or bool(self.spans(scan, group))
 
@@ -198,16 +185,17 @@ class TermRule(ItemRule):
 
     def conditions(self, scan: Scan) -> tuple[bool, dict[str, list[Span]]]:
         """Whether the indicator's clauses hold, and (when they do) the spans of the positive groups."""
-        if not self.may_hold(scan):
+        groups = self._lib.present_groups(scan)
+        if not self._vetoes.isdisjoint(groups):
             return False, {}
-        for g in self.spec.unless:
-            if self.present(scan, g):
-                return False, {}
-        held = next((c for c in self.spec.when if self.clause_holds(scan, c)), None)
-        if self.spec.when and held is None:
+        if not self.all_fields and any(self.present(scan, g) for g in self.spec.unless):
             return False, {}
-        names = {*held.all, *held.any} if held is not None else set()
-        return True, {g: self.spans(scan, g) for g in sorted(names)}
+        if not self.spec.when:
+            return True, {}
+        for clause, gate, exact in zip(self.spec.when, self._gates, self._exact, strict=True):
+            if _open(gate, groups) and (exact or self.clause_holds(scan, clause)):
+                return True, {g: self.spans(scan, g) for g in sorted({*clause.all, *clause.any})}
+        return False, {}
 
     def evidence(self, scan: Scan, spans: dict[str, list[Span]]) -> dict:
         """Matched terms per group, their offsets in the original text, and a snippet."""
@@ -221,3 +209,9 @@ class TermRule(ItemRule):
                     offsets.append({"group": g, "field": FIELDS[s.field], "start": rng[0], "end": rng[1]})
         first = min((s for ss in found.values() for s in ss), default=None)
         return {"terms": terms, "offsets": offsets, "snippet": scan.snippet(first) if first else ""}
+
+
+def _open(gate: tuple[frozenset[int], frozenset[int], frozenset[int]], groups: set[int]) -> bool:
+    """Whether a clause's gate lets it hold, given the ids of the groups present: all, any of, none of."""
+    all_, any_, none = gate
+    return all_ <= groups and (not any_ or not any_.isdisjoint(groups)) and none.isdisjoint(groups)

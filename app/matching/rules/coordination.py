@@ -12,15 +12,15 @@ class CoordinationRule(TermRule, WindowRule):
     kind = "coordination"
     windowed = True
 
-    def anchor_groups(self) -> set[str]:
-        return set()  # candidates come from the actors, registered in compile()
-
     def compile(self, lib) -> None:
         super().compile(lib)
         self.lib = lib
         self.topics = {name: lib.compile_group(self.id, terms) for name, terms in self.spec.topics.items()}
         self.actors = lib.entities_with_roles(set(self.spec.roles))
-        lib.watch_entities(self.id, self.actors)
+        self.actor_group = lib.compile_group(self.id, [f"@entity:{e}" for e in sorted(self.actors)])
+
+    def required(self) -> list[frozenset[int]]:
+        return [frozenset({self.actor_group.gid})]
 
     def actor_key(self, entity_id: str) -> str:
         """Actors resolve to their organisation, so a leader and his group count once."""

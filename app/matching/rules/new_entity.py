@@ -18,21 +18,19 @@ _BEFORE_WORDS = ("little known", "claimed", "claims", "claim", "تبنت", "تت
 class NewEntityRule(TermRule):
     kind = "new_entity"
 
-    def anchor_groups(self) -> set[str]:
-        return set()  # candidates come from the cue phrases and head nouns, registered in compile()
-
     def compile(self, lib) -> None:
         super().compile(lib)
         self.lib = lib
         self.cues = lib.compile_group(self.id, self.spec.cues)
         self.head_group = lib.compile_group(self.id, self.spec.head_nouns)
-        lib.watch(self.id, self.cues)
-        lib.watch(self.id, self.head_group)
         self._words = self.cues.keys | self.head_group.keys  # one of them must occur for a name to be found
         self.not_after = {normalize(w).strip() for w in self.spec.not_after}
         self._gazetteer: Resolver | None = None
         self._sightings: Resolver | None = None
         self._sightings_key: tuple | None = None
+
+    def required(self) -> list[frozenset[int]]:
+        return [frozenset({self.cues.gid, self.head_group.gid})]  # a name is found after a cue or before a noun
 
     def known(self, name: str, store) -> tuple[str, str] | None:
         """Resolve against the gazetteer (built once per library), then against earlier sightings."""

@@ -10,13 +10,12 @@ from app.matching.rules.base import Firing, ItemView, TermRule, register
 class QuantityRule(TermRule):
     kind = "quantity"
 
-    def anchor_groups(self) -> set[str]:
-        return set()  # candidates come from the units, registered in compile()
-
     def compile(self, lib) -> None:
         super().compile(lib)
         self.units = lib.compile_group(self.id, self.spec.units)
-        lib.watch(self.id, self.units)
+
+    def required(self) -> list[frozenset[int]]:
+        return [frozenset({self.units.gid})]
 
     def evaluate(self, item: ItemView, store) -> Firing | None:
         scan = item.scan
