@@ -90,23 +90,33 @@ class Timings(list):
     cpu: list[float]
 
 
-def timed(fn: Callable[[], object], reps: int, warmup: int = 1) -> Timings:
-    """Time `reps` calls after `warmup` untimed ones, gc collected between: wall (perf_counter) and CPU time.
+def timed_together(fns: dict[str, Callable[[], object]], reps: int, warmup: int = 1) -> dict[str, Timings]:
+    """Time `reps` calls of each stage after `warmup` untimed ones, gc collected between: wall (perf_counter) and
+    CPU time. The stages are taken in turn within each repetition, so a slow spell of a shared machine falls on
+    every stage of that repetition alike and ratios taken per repetition stay comparable.
 
     On a shared machine the wall time of a pinned process also counts the time other processes held
     its core; the process CPU time (time.process_time) does not, so the two together show contention.
     """
-    for _ in range(warmup):
-        fn()
-    out = Timings()
-    out.cpu = []
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    out = {name: Timings() for name in fns}
+    for t in out.values():
+        t.cpu = []
     for _ in range(reps):
-        gc.collect()
-        c, t = time.process_time(), time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-        out.cpu.append(time.process_time() - c)
+        for name, fn in fns.items():
+            gc.collect()
+            c, t = time.process_time(), time.perf_counter()
+            fn()
+            out[name].append(time.perf_counter() - t)
+            out[name].cpu.append(time.process_time() - c)
     return out
+
+
+def paired_ratio(a: list[float], b: list[float]) -> float:
+    """Median over repetitions of a[i] / b[i]: the ratio of two stages timed side by side (see timed_together)."""
+    return round(statistics.median(x / y for x, y in zip(a, b, strict=True)), 2)
 
 
 def summary(seconds: list[float], n: int) -> dict:

@@ -37,12 +37,14 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench import DEFAULT_LIBRARY, one_core, parser, save, say, summary, timed
+from bench import DEFAULT_LIBRARY, one_core, paired_ratio, parser, save, say, summary, timed_together
 from bench.synthetic import library_vocab, stream, wire_items, write_library
 
 TARGET_ITEMS_PER_S = 2000
 TARGET_RATIO = 3.0
-WORKLOADS = {"quiet": "off-topic items", "stream": "a stretch of the backtest bench's year of news"}
+WORKLOADS = {"quiet": "off-topic items", "stream": "a stretch of the backtest bench's year of news",
+             "news": "items at the year stream's densities"}
+NEWS_MENTIONS, NEWS_SIGNALS = 0.3, 0.06  # the year stream's: items mentioning library vocabulary, items firing
 STREAM_FROM = 10_000
 
 
@@ -79,7 +81,7 @@ def load(root: Path):
 
 def measure(lib, items: list[dict], reps: int, others: dict[str, list[dict]] | None = None) -> dict:
     """Every stage over the same items, then bare scan and full matching over each other workload; medians of
-    `reps` timed passes after a warm-up pass."""
+    `reps` timed passes after a warm-up pass, the stages taken in turn (ratios are medians of per-pass ratios)."""
     from app.matching.engine import ItemInput
     from app.matching.normalize import normalize
     from app.matching.store import MemoryStore
@@ -122,7 +124,8 @@ def measure(lib, items: list[dict], reps: int, others: dict[str, list[dict]] | N
         "normalize": run_normalize, "raw_iter": run_raw, "bare_scan": run_scan, "scan_item": run_scan_item,
         "item_rules": run_engine(ItemOnlyEngine), "full": run_engine(Engine),
     }
-    out = {name: summary(timed(fn, reps), n) for name, fn in stages.items()}
+    times = timed_together(stages, reps)
+    out = {name: summary(t, n) for name, t in times.items()}
     for name, its in (others or {}).items():
         out.update(_scan_and_match(lib, its, name, reps))
 
@@ -146,10 +149,11 @@ def measure(lib, items: list[dict], reps: int, others: dict[str, list[dict]] | N
         "max_candidate_rules": max(candidates), "items_with_firings": items_firing,
         "firings": sum(firings.values()), "distinct_indicators_fired": len(firings),
     }
-    full, bare, norm = out["full"]["median_s"], out["bare_scan"]["median_s"], out["normalize"]["median_s"]
-    out["ratio_full_to_bare_scan"] = round(full / bare, 2)
-    out["ratio_full_to_normalize_plus_scan"] = round(full / (bare + norm), 2)
-    out["ratio_item_rules_to_bare_scan"] = round(out["item_rules"]["median_s"] / bare, 2)
+    bare = times["bare_scan"]
+    out["ratio_full_to_bare_scan"] = paired_ratio(times["full"], bare)
+    out["ratio_full_to_normalize_plus_scan"] = paired_ratio(
+        times["full"], [b + f for b, f in zip(bare, times["normalize"], strict=True)])
+    out["ratio_item_rules_to_bare_scan"] = paired_ratio(times["item_rules"], bare)
     return out
 
 
@@ -173,9 +177,9 @@ def _scan_and_match(lib, items: list[dict], name: str, reps: int) -> dict:
         engine = Engine(lib, MemoryStore())
         return sum(bool(engine.process(item).firings) for item in inputs)
 
-    bare, full = summary(timed(run_scan, reps), len(items)), summary(timed(run_full, reps), len(items))
-    return {f"bare_scan_{name}": bare, f"full_{name}": full,
-            f"ratio_{name}": round(full["median_s"] / bare["median_s"], 2),
+    times = timed_together({"bare": run_scan, "full": run_full}, reps)
+    return {f"bare_scan_{name}": summary(times["bare"], len(items)), f"full_{name}": summary(times["full"], len(items)),
+            f"ratio_{name}": paired_ratio(times["full"], times["bare"]),
             f"items_firing_{name}": round(run_full() / len(items), 3)}
 
 
@@ -230,8 +234,9 @@ def _report(name: str, info: dict, res: dict, cpu: int | None) -> None:
     say(f"\n[{name}] {info['indicators']} indicators, {info['entities']} entities, {info['aliases']} aliases, "
         f"{info['automaton_patterns']} automaton patterns (load {info['load_s']} s, compile {info['compile_s']} s)")
     say(f"  {w['items']} items, mean {w['mean_chars']} chars ({w['arabic_items']} Arabic); per item "
-        f"{w['mean_term_and_alias_occurrences']} term/alias occurrences, {w['mean_touched_rules']} rules with a gate "
-        f"requirement met, {w['mean_candidate_rules']} with a gate open and evaluated (max {w['max_candidate_rules']}); "
+        f"{w['mean_term_and_alias_occurrences']} term/alias occurrences, {w['mean_touched_rules']} rules with a "
+        f"gate requirement met, {w['mean_candidate_rules']} with a gate open and evaluated "
+        f"(max {w['max_candidate_rules']}); "
         f"{w['items_with_firings']} items fired, {w['firings']} firings of "
         f"{w['distinct_indicators_fired']} indicators")
     say(f"  {'stage':<16} {'items/s':>10} {'us/item':>9} {'items/cpu-s':>12}   "
@@ -286,6 +291,10 @@ def main(argv: list[str] | None = None) -> int:
                 # density of 100,000 items a year; a stretch from February on, after the episodes' warm-up
                 others["stream"] = list(itertools.islice(stream(100_000, library, size=args.size),
                                                          STREAM_FROM, STREAM_FROM + args.items))
+            else:  # no year of news is written for this library: the stream's densities, in independent items
+                others["news"] = wire_items(args.items, vocab, seed=args.seed + 2, size=args.size,
+                                            mention_share=NEWS_MENTIONS, signal_share=NEWS_SIGNALS,
+                                            negative_share=NEWS_SIGNALS / 2)
             res = measure(lib, items, args.reps, others)
             _report(name, info, res, cpu)
             met = {"items_per_s": res["full"]["items_per_s"] >= TARGET_ITEMS_PER_S,

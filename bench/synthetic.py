@@ -201,15 +201,20 @@ def library_vocab(library) -> Vocab:
 
 
 def wire_items(n: int, vocab: Vocab, seed: int = 1, *, size: int = 1500, arabic_share: float = 0.1,
-               mentions_per_item: int = 4, signal_share: float = 0.2, negative_share: float = 0.1) -> list[dict]:
-    """`n` independent ~`size`-char items: every one carries mentions, some a signal or a hard negative."""
+               mentions_per_item: int = 4, signal_share: float = 0.2, negative_share: float = 0.1,
+               mention_share: float = 1.0) -> list[dict]:
+    """`n` independent ~`size`-char items: a `mention_share` of them carry mentions, some a signal or a hard
+    negative."""
     rng = random.Random(seed)
     w = Writer(rng)
     out = []
     for _ in range(n):
         ar = rng.random() < arabic_share and bool(vocab.mentions[True])
         pool = vocab.mentions[ar] or vocab.mentions[False]
-        mentions = rng.sample(pool, min(len(pool), rng.randint(mentions_per_item // 2, mentions_per_item * 3 // 2)))
+        k = rng.randint(mentions_per_item // 2, mentions_per_item * 3 // 2)
+        if mention_share < 1 and rng.random() >= mention_share:
+            k = 0
+        mentions = rng.sample(pool, min(len(pool), k))
         signals = []
         if vocab.signals[ar] and rng.random() < signal_share:
             signals.append(rng.choice(vocab.signals[ar]))
