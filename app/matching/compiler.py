@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -77,9 +78,23 @@ class CompiledLibrary:
         self.scenario_members = {sid: members(self, sid) for sid in library.scenarios}
         self.scenario_ids = {sid: frozenset(m) for sid, m in self.scenario_members.items()}  # one object per scenario
         self._scenarios_of: dict[str, set[str]] = defaultdict(set)
+        self._scores: dict[tuple[str, frozenset[str]], float] = {}
         for sid, weights in self.scenario_members.items():
             for ind in weights:
                 self._scenarios_of[ind].add(sid)
+
+    def scenario_score(self, scenario_id: str, fired: frozenset[str]) -> float:
+        """Summed weights of the scenario's members that fired, exactly rounded (`fsum`: the same whatever the set
+        order). Kept per answer: a store hands back the same frozenset while its answer stands, so the item after
+        item that asks again costs one lookup."""
+        key = (scenario_id, fired)
+        score = self._scores.get(key)
+        if score is None:
+            if len(self._scores) >= 4096:  # answers change as hits come and go: keep the memo bounded
+                self._scores.clear()
+            weights = self.scenario_members[scenario_id]
+            score = self._scores[key] = math.fsum(map(weights.__getitem__, fired))
+        return score
 
     def scenarios_of(self, indicator_ids) -> list[str]:
         """The scenarios these indicators count towards (only their levels can have moved)."""

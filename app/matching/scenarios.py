@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,16 +38,15 @@ def level_for(score: float, thresholds: dict[str, float]) -> str:
     return level
 
 
-def _score(lib, store, scenario_id: str, at: datetime) -> tuple[str, float, set[str]]:
+def _score(lib, store, scenario_id: str, at: datetime) -> tuple[str, float, frozenset[str]]:
     """Level and score at event time `at`, and the member indicators with hits in the look-back."""
     sc = lib.library.scenarios[scenario_id]
-    weights = lib.scenario_members[scenario_id]
     fired = store.indicators_with_hits(lib.scenario_ids[scenario_id], at - sc.lookback, at)
-    score = math.fsum(map(weights.__getitem__, fired))  # exactly rounded: the same whatever the set order
+    score = lib.scenario_score(scenario_id, fired)
     return level_for(score, sc.levels), score, fired
 
 
-def _reasons(lib, store, scenario_id: str, at: datetime, fired: set[str]) -> list[dict]:
+def _reasons(lib, store, scenario_id: str, at: datetime, fired: frozenset[str]) -> list[dict]:
     """The indicators behind a level, heaviest first, with their hit counts (built only when they are shown)."""
     weights = lib.scenario_members[scenario_id]
     counts = store.count_by_indicator(fired, at - lib.library.scenarios[scenario_id].lookback, at)

@@ -68,8 +68,8 @@ class SqlStore:
         )
         return dict(rows.all())
 
-    def indicators_with_hits(self, indicator_ids, since, until) -> set[str]:
-        return set(self.session.scalars(
+    def indicators_with_hits(self, indicator_ids, since, until) -> frozenset[str]:
+        return frozenset(self.session.scalars(
             select(Hit.indicator_id).distinct()
             .where(Hit.indicator_id.in_(indicator_ids), Hit.at > since, Hit.at <= until)
         ))

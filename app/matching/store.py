@@ -24,7 +24,7 @@ class Store(Protocol):
     def last_hit_at(self, indicator_ids: set[str], until: datetime) -> datetime | None: ...
     def distinct_indicators(self, indicator_ids: set[str], since: datetime, until: datetime) -> dict[str, list]: ...
     def count_by_indicator(self, indicator_ids: set[str], since: datetime, until: datetime) -> dict[str, int]: ...
-    def indicators_with_hits(self, indicator_ids: set[str], since: datetime, until: datetime) -> set[str]: ...
+    def indicators_with_hits(self, indicator_ids: set[str], since: datetime, until: datetime) -> frozenset[str]: ...
     def add_observation(self, indicator_id: str, topic: str, key: str, item_id, at: datetime) -> None: ...
     def observation_keys(self, indicator_id: str, topic: str, since: datetime, until: datetime) -> dict: ...
     def get_state(self, indicator_id: str, key: str) -> dict | None: ...
@@ -127,7 +127,7 @@ class MemoryStore:
                 out[i] = n
         return out
 
-    def indicators_with_hits(self, indicator_ids, since, until) -> set[str]:
+    def indicators_with_hits(self, indicator_ids, since, until) -> frozenset[str]:
         """Asked after every firing item for each affected scenario, so answers are kept per set of ids and look-back
         and brought forward from the hits added since (see _Answer); a full pass only when one may have expired."""
         indicator_ids = frozenset(indicator_ids)  # the scenario's own frozenset: no copy, its hash is cached
@@ -138,7 +138,7 @@ class MemoryStore:
                 self._answers.clear()
             fired, expires = self._with_hits(indicator_ids, since, until)
             kept = self._answers[key] = _Answer(until, fired, expires, self._later_hits(indicator_ids, until))
-        return set(kept.fired)
+        return kept.snapshot()
 
     def _with_hits(self, indicator_ids, since, until) -> tuple[set[str], datetime | None]:
         """Ids with a hit in (since, until], and when the first of them stops having one (its newest hit leaves)."""
@@ -227,13 +227,25 @@ class _Answer:
 
     def __init__(self, until: datetime, fired: set[str], expires: datetime | None, later: dict[str, datetime]):
         self.until, self.fired, self.expires, self.later = until, fired, expires, later
+        self._frozen: frozenset[str] | None = None
+
+    def snapshot(self) -> frozenset[str]:
+        """The answer, the same object until it changes (so callers can key what they derive from it)."""
+        if self._frozen is None:
+            self._frozen = frozenset(self.fired)
+        return self._frozen
+
+    def _join(self, indicator_id: str) -> None:
+        if indicator_id not in self.fired:
+            self.fired.add(indicator_id)
+            self._frozen = None
 
     def add(self, indicator_id: str, at: datetime, lookback: timedelta) -> None:
         if at > self.until:
             if indicator_id not in self.later or at < self.later[indicator_id]:
                 self.later[indicator_id] = at
         elif at > self.until - lookback:  # a late hit inside the kept window
-            self.fired.add(indicator_id)
+            self._join(indicator_id)
             if self.expires is None or at + lookback < self.expires:
                 self.expires = at + lookback
 
@@ -245,7 +257,7 @@ class _Answer:
             if at <= until:
                 if at <= since:
                     return False  # it may have had more hits since, inside the window: recount
-                self.fired.add(i)
+                self._join(i)
                 if self.expires is None or at + (until - since) < self.expires:
                     self.expires = at + (until - since)
                 del self.later[i]
