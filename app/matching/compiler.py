@@ -103,12 +103,13 @@ class CompiledLibrary:
     def entities_with_roles(self, roles: set[str]) -> frozenset[str]:
         return frozenset(e for r in roles for e in self.role_index.get(r, ()))
 
-    def compile_group(self, indicator_id: str, terms: list[str]) -> GroupSpec:
-        """Register a group's terms; `@role:X`, `@entity:Y` and `@terms:Z` expand from the library."""
+    def compile_group(self, terms: list[str]) -> GroupSpec:
+        """Register a group's terms; `@role:X`, `@entity:Y` and `@terms:Z` expand from the library. Groups are the
+        library's, by content: rules naming the same terms share one."""
         keys, ents = set(), set()
         for t in terms:
             if t.startswith("@terms:"):
-                sub = self.compile_group(indicator_id, self.library.vocabulary[t[7:]])
+                sub = self.compile_group(self.library.vocabulary[t[7:]])
                 keys |= sub.keys
                 ents |= sub.entities
             elif t.startswith("@role:"):

@@ -119,7 +119,7 @@ class TermRule(ItemRule):
 
     def compile(self, lib: CompiledLibrary) -> None:
         self.groups: dict[str, GroupSpec] = {
-            name: lib.compile_group(self.id, terms) for name, terms in self.spec.terms.items()
+            name: lib.compile_group(terms) for name, terms in self.spec.terms.items()
         }
         self.field_idx = frozenset(FIELDS.index(f) for f in self.spec.fields)
         self.all_fields = len(self.field_idx) == len(FIELDS)

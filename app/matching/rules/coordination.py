@@ -15,9 +15,9 @@ class CoordinationRule(TermRule, WindowRule):
     def compile(self, lib) -> None:
         super().compile(lib)
         self.lib = lib
-        self.topics = {name: lib.compile_group(self.id, terms) for name, terms in self.spec.topics.items()}
+        self.topics = {name: lib.compile_group(terms) for name, terms in self.spec.topics.items()}
         self.actors = lib.entities_with_roles(set(self.spec.roles))
-        self.actor_group = lib.compile_group(self.id, [f"@entity:{e}" for e in sorted(self.actors)])
+        self.actor_group = lib.compile_group([f"@entity:{e}" for e in sorted(self.actors)])
 
     def required(self) -> list[frozenset[int]]:
         return [frozenset({self.actor_group.gid})]

@@ -21,8 +21,8 @@ class NewEntityRule(TermRule):
     def compile(self, lib) -> None:
         super().compile(lib)
         self.lib = lib
-        self.cues = lib.compile_group(self.id, self.spec.cues)
-        self.head_group = lib.compile_group(self.id, self.spec.head_nouns)
+        self.cues = lib.compile_group(self.spec.cues)
+        self.head_group = lib.compile_group(self.spec.head_nouns)
         self._words = self.cues.keys | self.head_group.keys  # one of them must occur for a name to be found
         self.not_after = {normalize(w).strip() for w in self.spec.not_after}
         self._gazetteer: Resolver | None = None

@@ -12,7 +12,7 @@ class QuantityRule(TermRule):
 
     def compile(self, lib) -> None:
         super().compile(lib)
-        self.units = lib.compile_group(self.id, self.spec.units)
+        self.units = lib.compile_group(self.spec.units)
 
     def required(self) -> list[frozenset[int]]:
         return [frozenset({self.units.gid})]
