@@ -36,7 +36,11 @@ def test_matching_bench(tmp_path):
             assert lib[stage]["items"] == 200 and lib[stage]["items_per_s"] > 0
         assert lib["workload"]["mean_candidate_rules"] > 0  # the items make rules get evaluated...
         assert lib["workload"]["firings"] > 0  # ...and some fire
+        assert lib["workload"]["mean_touched_rules"] >= lib["workload"]["mean_candidate_rules"]
         assert lib["profile"]["by_own_time"]
+    assert got["libraries"]["default"]["full_stream"]["items"] == 200
+    assert got["libraries"]["synthetic"]["full_news"]["items"] == 200
+    assert 0 < got["libraries"]["synthetic"]["items_firing_news"] < 1
     assert got["libraries"]["synthetic"]["library"]["aliases"] == 500
     assert got["libraries"]["synthetic"]["library"]["indicators"] == 50
     assert (tmp_path / "matching-profile-synthetic.txt").exists()
