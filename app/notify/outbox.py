@@ -9,6 +9,7 @@ row (unique `source`), so reading a row twice is harmless.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, or_, select, update
@@ -59,52 +60,56 @@ def _exists(session: Session, sources: list[str]) -> set[str]:
     return set(session.scalars(select(OutboxEvent.source).where(OutboxEvent.source.in_(sources))))
 
 
+def _collect(session: Session, table: str, model, now: datetime, limit: int,
+             event_for: Callable[[object, str], OutboxEvent | None]) -> int:
+    """Read a source table past its cursor, add the outbox event `event_for` makes of each row not collected yet
+    (None skips the row), then move the cursor; returns how many events were added."""
+    cursor = _cursor(session, table, now)
+    rows = _read(session, cursor, model, limit)
+    done = _exists(session, [f"{table}:{r.id}" for r in rows])
+    made = 0
+    for row in rows:
+        source = f"{table}:{row.id}"
+        if source not in done and (event := event_for(row, source)) is not None:
+            session.add(event)
+            made += 1
+    _advance(cursor, [r.id for r in rows], now)
+    session.flush()
+    return made
+
+
 def collect_alert_events(session: Session, *, names: p.Names, secret: str, base_url: str, now: datetime,
                          limit: int = 500) -> int:
     """alert_events → alert.created / alert.updated (every audited change: hits, status, severity, silences)."""
-    cursor = _cursor(session, "alert_events", now)
-    rows = _read(session, cursor, AlertEvent, limit)
-    done = _exists(session, [f"alert_events:{r.id}" for r in rows])
-    made = 0
-    for ev in rows:
-        source = f"alert_events:{ev.id}"
+
+    def event_for(ev: AlertEvent, source: str) -> OutboxEvent | None:
         alert = session.get(Alert, ev.alert_id)
-        if source in done or alert is None:
-            continue
+        if alert is None:
+            return None
         created = ev.action == "created"
         data = {"alert": p.alert_data(session, alert, names, base_url, now)}
         if not created:
             data["change"] = p.change_data(ev)
             data["escalated"] = p.escalates(ev)
-        session.add(OutboxEvent(
+        return OutboxEvent(
             event_id=p.event_id(secret, source), type=p.ALERT_CREATED if created else p.ALERT_UPDATED,
             source=source, occurred_at=ev.at, created_at=now, alert_id=alert.id, indicator_id=alert.indicator_id,
             scenario_ids=data["alert"]["scenarios"], severity=alert.severity, silenced=data["alert"]["silenced"],
-            escalated=not created and p.escalates(ev), payload=data))
-        made += 1
-    _advance(cursor, [r.id for r in rows], now)
-    session.flush()
-    return made
+            escalated=not created and p.escalates(ev), payload=data)
+
+    return _collect(session, "alert_events", AlertEvent, now, limit, event_for)
 
 
 def collect_level_events(session: Session, *, names: p.Names, secret: str, now: datetime, limit: int = 500) -> int:
     """scenario_level_events → scenario.level_changed; `escalated` when the level rose."""
-    cursor = _cursor(session, "scenario_level_events", now)
-    rows = _read(session, cursor, ScenarioLevelEvent, limit)
-    done = _exists(session, [f"scenario_level_events:{r.id}" for r in rows])
-    made = 0
-    for ev in rows:
-        source = f"scenario_level_events:{ev.id}"
-        if source in done:
-            continue
+
+    def event_for(ev: ScenarioLevelEvent, source: str) -> OutboxEvent:
         data = p.level_data(ev, names)
-        session.add(OutboxEvent(
+        return OutboxEvent(
             event_id=p.event_id(secret, source), type=p.LEVEL_CHANGED, source=source, occurred_at=ev.at,
-            created_at=now, scenario_ids=[ev.scenario_id], escalated=data["direction"] == "up", payload=data))
-        made += 1
-    _advance(cursor, [r.id for r in rows], now)
-    session.flush()
-    return made
+            created_at=now, scenario_ids=[ev.scenario_id], escalated=data["direction"] == "up", payload=data)
+
+    return _collect(session, "scenario_level_events", ScenarioLevelEvent, now, limit, event_for)
 
 
 def has_work(session: Session) -> bool:
