@@ -34,6 +34,14 @@ class TriageError(ValueError):
     """The change is not allowed or is incomplete; the message says why, for the officer."""
 
 
+def _set(session: Session, alert: Alert, field: str, value: str | None, actor: str, now: datetime | None,
+         note: str | None = None) -> None:
+    """Record the change of one field in the audit trail, then make it."""
+    record(session, alert, field, actor, from_value=getattr(alert, field), to_value=value, note=note, at=now)
+    setattr(alert, field, value)
+    session.flush()
+
+
 def transition(session: Session, alert: Alert, action: str, actor: str, *, reason: str | None = None,
                now: datetime | None = None) -> None:
     """Apply a workflow action; dismissing needs a reason (why it is a false positive)."""
@@ -49,9 +57,7 @@ def transition(session: Session, alert: Alert, action: str, actor: str, *, reaso
         alert.dismiss_reason = reason
     elif action == "reopen":
         alert.dismiss_reason = None
-    record(session, alert, "status", actor, from_value=alert.status, to_value=target, note=reason, at=now)
-    alert.status = target
-    session.flush()
+    _set(session, alert, "status", target, actor, now, note=reason)
 
 
 def assign(session: Session, alert: Alert, assignee: str | None, actor: str, now: datetime | None = None) -> None:
@@ -61,21 +67,15 @@ def assign(session: Session, alert: Alert, assignee: str | None, actor: str, now
         user = session.scalar(select(User).where(User.username == assignee))
         if user is None or not user.can("officer"):
             raise TriageError(f"{assignee!r} is not an officer who can take alerts")
-    if assignee == alert.assignee:
-        return
-    record(session, alert, "assignee", actor, from_value=alert.assignee, to_value=assignee, at=now)
-    alert.assignee = assignee
-    session.flush()
+    if assignee != alert.assignee:
+        _set(session, alert, "assignee", assignee, actor, now)
 
 
 def set_severity(session: Session, alert: Alert, severity: str, actor: str, now: datetime | None = None) -> None:
     if severity not in SEVERITIES:
         raise TriageError(f"severity is one of {', '.join(SEVERITIES)}")
-    if severity == alert.severity:
-        return
-    record(session, alert, "severity", actor, from_value=alert.severity, to_value=severity, at=now)
-    alert.severity = severity
-    session.flush()
+    if severity != alert.severity:
+        _set(session, alert, "severity", severity, actor, now)
 
 
 def add_note(session: Session, alert: Alert, body: str, actor: str, now: datetime | None = None) -> AlertEvent:
